@@ -1,0 +1,27 @@
+//! The client request id policy.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::{Context, Policy, Request, Response, Result};
+
+/// The header carrying the client request id.
+pub const CLIENT_REQUEST_ID: &str = "x-ms-client-request-id";
+
+/// Sets `x-ms-client-request-id`: the [`Context`]'s id, the request's own if it has one, else
+/// a new UUID v4. A per-call policy, so every retry of a call carries the same id.
+#[derive(Debug, Clone, Default)]
+pub struct RequestIdPolicy;
+
+#[async_trait]
+impl Policy for RequestIdPolicy {
+    async fn send(&self, ctx: &Context, request: &mut Request, next: &[Arc<dyn Policy>]) -> Result<Response> {
+        if let Some(id) = ctx.client_request_id() {
+            request.headers.insert(CLIENT_REQUEST_ID, id);
+        } else if !request.headers.contains(CLIENT_REQUEST_ID) {
+            request.headers.insert(CLIENT_REQUEST_ID, uuid::Uuid::new_v4().to_string());
+        }
+        crate::policy::next(ctx, request, next).await
+    }
+}

@@ -1,0 +1,31 @@
+//! Transports: the default on `reqwest`, and a second on `hyper` behind the `hyper` feature.
+
+mod options;
+mod reqwest;
+#[cfg(feature = "hyper")]
+mod hyper;
+
+#[cfg(feature = "hyper")]
+pub use self::hyper::HyperClient;
+pub use options::{DEFAULT_MAX_RESPONSE_BODY, TransportOptions};
+pub use self::reqwest::new_reqwest_client;
+
+/// Makes ring the process's rustls crypto provider unless one is installed already.
+pub(crate) fn ensure_crypto_provider() {
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        // Another thread may win the race; either provider is fine.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
+}
+
+/// Parses one or more PEM certificates.
+pub(crate) fn parse_pem_certs(pem: &[u8]) -> crate::Result<Vec<rustls_pki_types::CertificateDer<'static>>> {
+    use rustls_pki_types::pem::PemObject;
+    let certs = rustls_pki_types::CertificateDer::pem_slice_iter(pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| crate::Error::invalid_argument(format!("root certificate PEM is invalid: {e}")))?;
+    if certs.is_empty() {
+        return Err(crate::Error::invalid_argument("root certificate PEM holds no certificate"));
+    }
+    Ok(certs)
+}

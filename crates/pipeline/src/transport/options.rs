@@ -1,0 +1,60 @@
+//! Settings for the built-in transports.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// The largest response body a built-in transport buffers: 32 MiB. A Key Vault response is
+/// far smaller; anything larger is refused as a transport error rather than exhausting memory.
+pub const DEFAULT_MAX_RESPONSE_BODY: usize = 32 * 1024 * 1024;
+
+/// Settings for [`super::new_reqwest_client`] and `HyperClient`.
+///
+/// Defaults: connect timeout 10 s, read timeout 60 s (between two reads, not for the whole
+/// response; the retry policy's per-try timeout bounds the whole exchange), idle pooled
+/// connections kept 90 s, platform roots plus any given here.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct TransportOptions {
+    /// Time allowed to open a connection (TCP and TLS).
+    pub connect_timeout: Duration,
+    /// Time allowed between two reads of a response.
+    pub read_timeout: Duration,
+    /// How long an idle pooled connection is kept.
+    pub pool_idle_timeout: Duration,
+    /// Extra trusted roots, PEM (for example the emulator's CA).
+    pub root_certificates_pem: Vec<Vec<u8>>,
+    /// Trust only `root_certificates_pem`, not the platform's roots.
+    pub only_given_roots: bool,
+    /// DNS overrides: connect to this address for this host name.
+    pub resolve: Vec<(String, SocketAddr)>,
+    /// The largest response body accepted.
+    pub max_response_body: usize,
+}
+
+impl Default for TransportOptions {
+    fn default() -> Self {
+        Self {
+            connect_timeout: Duration::from_secs(10),
+            read_timeout: Duration::from_secs(60),
+            pool_idle_timeout: Duration::from_secs(90),
+            root_certificates_pem: Vec::new(),
+            only_given_roots: false,
+            resolve: Vec::new(),
+            max_response_body: DEFAULT_MAX_RESPONSE_BODY,
+        }
+    }
+}
+
+impl TransportOptions {
+    /// Trusts the PEM certificate(s) in `pem` as well.
+    pub fn with_root_certificate_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.root_certificates_pem.push(pem.into());
+        self
+    }
+
+    /// Connects to `addr` whenever `host` is asked for.
+    pub fn with_resolve(mut self, host: impl Into<String>, addr: SocketAddr) -> Self {
+        self.resolve.push((host.into(), addr));
+        self
+    }
+}
