@@ -13,7 +13,10 @@ struct Step {
 
 const STEPS: &[Step] = &[
     Step { name: "format", args: &["fmt", "--all", "--check"] },
-    Step { name: "clippy", args: &["clippy", "--workspace", "--all-targets", "--all-features", "--", "-D", "warnings"] },
+    Step {
+        name: "clippy",
+        args: &["clippy", "--workspace", "--all-targets", "--all-features", "--", "-D", "warnings"],
+    },
     Step { name: "tests", args: &["test", "--workspace", "--all-features"] },
 ];
 

@@ -205,10 +205,7 @@ mod tests {
             inner_code: Some("ObjectIsDeletedButRecoverable".into()),
             headers: Headers::new(),
         });
-        assert_eq!(
-            e.to_string(),
-            "HTTP 409 Conflict (Conflict/ObjectIsDeletedButRecoverable): Secret is deleted"
-        );
+        assert_eq!(e.to_string(), "HTTP 409 Conflict (Conflict/ObjectIsDeletedButRecoverable): Secret is deleted");
         assert_eq!(e.status(), Some(StatusCode::CONFLICT));
         assert_eq!(e.error_code(), Some("Conflict"));
         assert!(!e.is_retryable());

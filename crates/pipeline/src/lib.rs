@@ -52,4 +52,11 @@ pub use url::Url;
 
 /// Pins object safety of every seam: this stops compiling if a trait stops being dyn-compatible.
 #[allow(dead_code)]
-fn _object_safe(_: &dyn Policy, _: &dyn HttpClient, _: &dyn TokenCredential, _: &dyn time::TimeSource, _: &dyn time::AsyncSleep) {}
+fn _object_safe(
+    _: &dyn Policy,
+    _: &dyn HttpClient,
+    _: &dyn TokenCredential,
+    _: &dyn time::TimeSource,
+    _: &dyn time::AsyncSleep,
+) {
+}

@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use tracing::Instrument;
 
-use crate::policies::{LoggingOptions, LoggingPolicy, RequestIdPolicy, RetryOptions, RetryPolicy, TransportPolicy, UserAgentPolicy};
+use crate::policies::{
+    LoggingOptions, LoggingPolicy, RequestIdPolicy, RetryOptions, RetryPolicy, TransportPolicy, UserAgentPolicy,
+};
 use crate::time::TimeComponents;
 use crate::transport::{TransportOptions, new_reqwest_client};
 use crate::{Context, HttpClient, Policy, Request, Response, Result};

@@ -94,7 +94,10 @@ pub struct RetryOptions {
 impl Default for RetryOptions {
     fn default() -> Self {
         Self {
-            mode: RetryMode::Exponential { initial_delay: Duration::from_millis(200), max_delay: Duration::from_secs(30) },
+            mode: RetryMode::Exponential {
+                initial_delay: Duration::from_millis(200),
+                max_delay: Duration::from_secs(30),
+            },
             max_retries: 8,
             total_budget: Duration::from_secs(60),
             per_try_timeout: Duration::from_secs(30),
@@ -230,7 +233,10 @@ mod tests {
     #[test]
     fn retry_after_forms() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-        assert_eq!(retry_after_at(&headers(&[("x-ms-retry-after-ms", "1500")]), now), Some(Duration::from_millis(1500)));
+        assert_eq!(
+            retry_after_at(&headers(&[("x-ms-retry-after-ms", "1500")]), now),
+            Some(Duration::from_millis(1500))
+        );
         assert_eq!(retry_after_at(&headers(&[("retry-after-ms", "250")]), now), Some(Duration::from_millis(250)));
         assert_eq!(retry_after_at(&headers(&[("Retry-After", "7")]), now), Some(Duration::from_secs(7)));
         // 1_700_000_000 is Tue, 14 Nov 2023 22:13:20 GMT.

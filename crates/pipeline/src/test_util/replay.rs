@@ -54,10 +54,8 @@ impl ReplayTransport {
 impl HttpClient for ReplayTransport {
     async fn execute(&self, request: &Request) -> Result<Response> {
         self.seen.lock().unwrap_or_else(|p| p.into_inner()).push(request.clone());
-        self.queue
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .pop_front()
-            .unwrap_or_else(|| Err(Error::Connection { message: "replay transport: no response queued".into(), source: None }))
+        self.queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front().unwrap_or_else(|| {
+            Err(Error::Connection { message: "replay transport: no response queued".into(), source: None })
+        })
     }
 }

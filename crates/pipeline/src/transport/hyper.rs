@@ -44,7 +44,9 @@ impl HyperClient {
     pub fn new(options: &TransportOptions) -> Result<Self> {
         super::ensure_crypto_provider();
         if !options.resolve.is_empty() {
-            return Err(Error::invalid_argument("HyperClient does not support DNS overrides; use the reqwest transport"));
+            return Err(Error::invalid_argument(
+                "HyperClient does not support DNS overrides; use the reqwest transport",
+            ));
         }
         let mut roots = rustls::RootCertStore::empty();
         if !options.only_given_roots {
@@ -96,7 +98,11 @@ impl HttpClient for HyperClient {
             .body(Full::new(request.body.clone()))
             .map_err(|e| Error::invalid_argument(format!("request cannot be built: {e}")))?;
         let response = self.client.request(req).await.map_err(|e| {
-            if e.is_connect() { Error::connection("could not connect", e) } else { Error::transport("request failed", e) }
+            if e.is_connect() {
+                Error::connection("could not connect", e)
+            } else {
+                Error::transport("request failed", e)
+            }
         })?;
         let (parts, body) = response.into_parts();
         let headers: Headers = parts

@@ -1,14 +1,14 @@
 //! Transports: the default on `reqwest`, and a second on `hyper` behind the `hyper` feature.
 
-mod options;
-mod reqwest;
 #[cfg(feature = "hyper")]
 mod hyper;
+mod options;
+mod reqwest;
 
 #[cfg(feature = "hyper")]
 pub use self::hyper::HyperClient;
-pub use options::{DEFAULT_MAX_RESPONSE_BODY, TransportOptions};
 pub use self::reqwest::new_reqwest_client;
+pub use options::{DEFAULT_MAX_RESPONSE_BODY, TransportOptions};
 
 /// Makes ring the process's rustls crypto provider unless one is installed already.
 pub(crate) fn ensure_crypto_provider() {
