@@ -12,7 +12,7 @@
 //! use azkv_pipeline::test_util::FnHttpClient;
 //!
 //! let transport = FnHttpClient::new(|_| Ok(azkv_pipeline::Response::json_body(StatusCode::OK, &serde_json::json!({}))));
-//! let options = ClientOptions { transport: Some(Arc::new(transport)), ..Default::default() };
+//! let options = ClientOptions::default().with_transport(Arc::new(transport));
 //! let pipeline = Pipeline::new("my-client", "0.1.0", options, vec![], vec![])?;
 //! let mut request = Request::new(Method::GET, "https://example.com/".parse().unwrap());
 //! let response = pipeline.send(&Context::new(), &mut request).await?.error_for_status()?;

@@ -33,6 +33,56 @@ pub struct ClientOptions {
     pub time: TimeComponents,
 }
 
+impl ClientOptions {
+    /// Uses `transport` instead of the default reqwest client.
+    pub fn with_transport(mut self, transport: Arc<dyn HttpClient>) -> Self {
+        self.transport = Some(transport);
+        self
+    }
+
+    /// Settings for the default transport.
+    pub fn with_transport_options(mut self, options: TransportOptions) -> Self {
+        self.transport_options = options;
+        self
+    }
+
+    /// Retry settings.
+    pub fn with_retry(mut self, retry: RetryOptions) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Logging settings.
+    pub fn with_logging(mut self, logging: LoggingOptions) -> Self {
+        self.logging = logging;
+        self
+    }
+
+    /// Adds a policy run once per call.
+    pub fn with_per_call_policy(mut self, policy: Arc<dyn Policy>) -> Self {
+        self.per_call_policies.push(policy);
+        self
+    }
+
+    /// Adds a policy run once per try.
+    pub fn with_per_try_policy(mut self, policy: Arc<dyn Policy>) -> Self {
+        self.per_try_policies.push(policy);
+        self
+    }
+
+    /// Prefixes the User-Agent with `application_id`.
+    pub fn with_application_id(mut self, application_id: impl Into<String>) -> Self {
+        self.application_id = Some(application_id.into());
+        self
+    }
+
+    /// Uses an injected clock and sleep.
+    pub fn with_time(mut self, time: TimeComponents) -> Self {
+        self.time = time;
+        self
+    }
+}
+
 /// A request pipeline:
 ///
 /// 1. per-call: User-Agent, client request id, the client's per-call policies, the user's;
@@ -49,7 +99,7 @@ pub struct ClientOptions {
 ///
 /// let transport = Arc::new(ReplayTransport::new());
 /// transport.push_json(StatusCode::OK, &serde_json::json!({"ok": true}));
-/// let options = ClientOptions { transport: Some(transport.clone()), ..Default::default() };
+/// let options = ClientOptions::default().with_transport(transport.clone());
 /// let pipeline = Pipeline::new("my-client", "0.1.0", options, vec![], vec![])?;
 /// let mut request = Request::new(Method::GET, "https://example.com/x".parse().unwrap());
 /// let response = pipeline.send(&Context::new(), &mut request).await?;

@@ -24,6 +24,20 @@ pub struct LoggingOptions {
     pub log_bodies: bool,
 }
 
+impl LoggingOptions {
+    /// Turns body logging (redacted, at `trace`) on or off.
+    pub fn with_log_bodies(mut self, enabled: bool) -> Self {
+        self.log_bodies = enabled;
+        self
+    }
+
+    /// Allows logging the values of `header`; `Authorization` is never allowed.
+    pub fn with_allowed_header(mut self, header: impl Into<String>) -> Self {
+        self.additional_allowed_headers.push(header.into());
+        self
+    }
+}
+
 /// Logs each attempt at `debug` (method, redacted URL, status, attempt, duration) and headers
 /// at `trace`.
 #[derive(Debug, Clone)]

@@ -24,11 +24,11 @@ pub enum RetryKind {
     None,
 }
 
-/// Classifies an attempt's outcome.
-pub fn classify(outcome: &Result<Response>) -> RetryKind {
+/// Classifies an attempt's outcome; `now` dates an HTTP-date `Retry-After`.
+pub fn classify(outcome: &Result<Response>, now: SystemTime) -> RetryKind {
     match outcome {
         Ok(resp) if resp.is_success() => RetryKind::None,
-        Ok(resp) if is_retryable_status(resp.status) => RetryKind::Transient(retry_after(&resp.headers)),
+        Ok(resp) if is_retryable_status(resp.status) => RetryKind::Transient(retry_after(&resp.headers, now)),
         Ok(_) => RetryKind::Fatal,
         Err(e) if e.is_retryable() => RetryKind::Transient(None),
         Err(_) => RetryKind::Fatal,
@@ -36,17 +36,14 @@ pub fn classify(outcome: &Result<Response>) -> RetryKind {
 }
 
 /// The server's requested delay: `x-ms-retry-after-ms`, `retry-after-ms`, then `Retry-After`
-/// (seconds or an HTTP date, against the system clock).
-pub fn retry_after(headers: &crate::Headers) -> Option<Duration> {
-    retry_after_at(headers, SystemTime::now())
-}
-
-fn retry_after_at(headers: &crate::Headers, now: SystemTime) -> Option<Duration> {
+/// (seconds, or an HTTP date counted from `now`).
+pub fn retry_after(headers: &crate::Headers, now: SystemTime) -> Option<Duration> {
     for name in ["x-ms-retry-after-ms", "retry-after-ms"] {
-        if let Some(ms) = headers.get(name).and_then(|v| v.trim().parse::<f64>().ok()) {
-            if ms.is_finite() && ms >= 0.0 {
-                return Some(Duration::from_millis(ms.min(u64::MAX as f64) as u64));
-            }
+        if let Some(ms) = headers.get(name).and_then(|v| v.trim().parse::<f64>().ok())
+            && ms.is_finite()
+            && ms >= 0.0
+        {
+            return Some(Duration::from_millis(ms.min(u64::MAX as f64) as u64));
         }
     }
     let value = headers.get("retry-after")?.trim();
@@ -185,7 +182,7 @@ impl Policy for RetryPolicy {
                 Ok(outcome) => outcome,
                 Err(_) => Err(Error::timeout(format!("no response within {limit:?}"))),
             };
-            let server_delay = match classify(&outcome) {
+            let server_delay = match classify(&outcome, self.time.time_source.now()) {
                 RetryKind::Transient(delay) if retry < self.options.max_retries => delay,
                 _ => return outcome,
             };
@@ -233,17 +230,14 @@ mod tests {
     #[test]
     fn retry_after_forms() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-        assert_eq!(
-            retry_after_at(&headers(&[("x-ms-retry-after-ms", "1500")]), now),
-            Some(Duration::from_millis(1500))
-        );
-        assert_eq!(retry_after_at(&headers(&[("retry-after-ms", "250")]), now), Some(Duration::from_millis(250)));
-        assert_eq!(retry_after_at(&headers(&[("Retry-After", "7")]), now), Some(Duration::from_secs(7)));
+        assert_eq!(retry_after(&headers(&[("x-ms-retry-after-ms", "1500")]), now), Some(Duration::from_millis(1500)));
+        assert_eq!(retry_after(&headers(&[("retry-after-ms", "250")]), now), Some(Duration::from_millis(250)));
+        assert_eq!(retry_after(&headers(&[("Retry-After", "7")]), now), Some(Duration::from_secs(7)));
         // 1_700_000_000 is Tue, 14 Nov 2023 22:13:20 GMT.
         let date = headers(&[("Retry-After", "Tue, 14 Nov 2023 22:13:30 GMT")]);
-        assert_eq!(retry_after_at(&date, now), Some(Duration::from_secs(10)));
-        assert_eq!(retry_after_at(&headers(&[("Retry-After", "soon")]), now), None);
-        assert_eq!(retry_after_at(&headers(&[("retry-after-ms", "-5")]), now), None);
+        assert_eq!(retry_after(&date, now), Some(Duration::from_secs(10)));
+        assert_eq!(retry_after(&headers(&[("Retry-After", "soon")]), now), None);
+        assert_eq!(retry_after(&headers(&[("retry-after-ms", "-5")]), now), None);
     }
 
     #[test]
@@ -263,12 +257,12 @@ mod tests {
     fn classification() {
         let resp = |s: u16| Ok(Response::new(StatusCode::from_u16(s).unwrap(), Headers::new(), ""));
         for s in [408, 429, 500, 502, 503, 504] {
-            assert_eq!(classify(&resp(s)), RetryKind::Transient(None), "{s}");
+            assert_eq!(classify(&resp(s), SystemTime::UNIX_EPOCH), RetryKind::Transient(None), "{s}");
         }
         for s in [400, 401, 403, 404, 409, 501] {
-            assert_eq!(classify(&resp(s)), RetryKind::Fatal, "{s}");
+            assert_eq!(classify(&resp(s), SystemTime::UNIX_EPOCH), RetryKind::Fatal, "{s}");
         }
-        assert_eq!(classify(&resp(200)), RetryKind::None);
-        assert_eq!(classify(&Err(Error::invalid_argument("x"))), RetryKind::Fatal);
+        assert_eq!(classify(&resp(200), SystemTime::UNIX_EPOCH), RetryKind::None);
+        assert_eq!(classify(&Err(Error::invalid_argument("x")), SystemTime::UNIX_EPOCH), RetryKind::Fatal);
     }
 }

@@ -77,11 +77,11 @@ fn rustls_native_roots() -> Vec<rustls_pki_types::CertificateDer<'static>> {
     // The platform's bundle, read from the usual Debian/RHEL locations when present.
     let mut certs = Vec::new();
     for path in ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt"] {
-        if let Ok(pem) = std::fs::read(path) {
-            if let Ok(found) = super::parse_pem_certs(&pem) {
-                certs.extend(found);
-                break;
-            }
+        if let Ok(pem) = std::fs::read(path)
+            && let Ok(found) = super::parse_pem_certs(&pem)
+        {
+            certs.extend(found);
+            break;
         }
     }
     certs

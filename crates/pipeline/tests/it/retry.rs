@@ -1,0 +1,197 @@
+//! Retry policy against wiremock: counts, Retry-After forms, refused connections, timeouts.
+
+use std::time::Duration;
+
+use azkv_pipeline::policies::RetryOptions;
+use azkv_pipeline::test_util::ManualTime;
+use azkv_pipeline::{Context, Error, Method, Request, StatusCode};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::support::reqwest_pipeline;
+
+fn get(server: &MockServer) -> Request {
+    Request::new(Method::GET, format!("{}/x", server.uri()).parse().unwrap())
+}
+
+#[tokio::test]
+async fn retryable_statuses_are_retried_up_to_the_limit() {
+    for status in [408u16, 429, 500, 502, 503, 504] {
+        let server = MockServer::start().await;
+        Mock::given(path("/x")).respond_with(ResponseTemplate::new(status)).expect(4).mount(&server).await;
+        let time = ManualTime::default();
+        let pipeline = reqwest_pipeline(
+            RetryOptions::exponential(3, Duration::from_millis(100), Duration::from_secs(1)),
+            &time,
+            vec![],
+        );
+        let resp = pipeline.send(&Context::new(), &mut get(&server)).await.unwrap();
+        assert_eq!(resp.status.as_u16(), status);
+        assert_eq!(time.sleeps().len(), 3, "status {status}");
+        server.verify().await;
+    }
+}
+
+#[tokio::test]
+async fn client_errors_are_not_retried() {
+    for status in [400u16, 401, 403, 404, 409] {
+        let server = MockServer::start().await;
+        Mock::given(path("/x")).respond_with(ResponseTemplate::new(status)).expect(1).mount(&server).await;
+        let time = ManualTime::default();
+        let pipeline = reqwest_pipeline(RetryOptions::default(), &time, vec![]);
+        let resp = pipeline.send(&Context::new(), &mut get(&server)).await.unwrap();
+        assert_eq!(resp.status.as_u16(), status);
+        assert!(time.sleeps().is_empty(), "status {status} slept {:?}", time.sleeps());
+        server.verify().await;
+    }
+}
+
+#[tokio::test]
+async fn exponential_delays_grow_within_jitter() {
+    let server = MockServer::start().await;
+    Mock::given(path("/x")).respond_with(ResponseTemplate::new(503)).mount(&server).await;
+    let time = ManualTime::default();
+    let mut retry = RetryOptions::default();
+    retry.total_budget = Duration::from_secs(600);
+    let pipeline = reqwest_pipeline(retry, &time, vec![]);
+    pipeline.send(&Context::new(), &mut get(&server)).await.unwrap();
+    let sleeps = time.sleeps();
+    assert_eq!(sleeps.len(), 8, "{sleeps:?}");
+    for (i, d) in sleeps.iter().enumerate() {
+        let base = (Duration::from_millis(200) * 2u32.pow(i as u32)).min(Duration::from_secs(30));
+        assert!(
+            *d >= base.mul_f64(0.8).min(Duration::from_secs(30))
+                && *d <= base.mul_f64(1.2).min(Duration::from_secs(30)),
+            "retry {i}: {d:?}"
+        );
+    }
+}
+
+async fn delay_for(header: (&str, String)) -> Vec<Duration> {
+    let server = MockServer::start().await;
+    Mock::given(path("/x"))
+        .respond_with(ResponseTemplate::new(429).insert_header(header.0, header.1.as_str()))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/x")).respond_with(ResponseTemplate::new(200)).mount(&server).await;
+    let time = ManualTime::default();
+    let pipeline = reqwest_pipeline(RetryOptions::default(), &time, vec![]);
+    let resp = pipeline.send(&Context::new(), &mut get(&server)).await.unwrap();
+    assert_eq!(resp.status, StatusCode::OK);
+    time.sleeps()
+}
+
+#[tokio::test]
+async fn retry_after_forms_are_honoured() {
+    assert_eq!(delay_for(("x-ms-retry-after-ms", "1500".into())).await, [Duration::from_millis(1500)]);
+    assert_eq!(delay_for(("retry-after-ms", "2500".into())).await, [Duration::from_millis(2500)]);
+    assert_eq!(delay_for(("Retry-After", "7".into())).await, [Duration::from_secs(7)]);
+    // ManualTime::default() reads 2023-11-14 22:13:20 UTC.
+    assert_eq!(delay_for(("Retry-After", "Tue, 14 Nov 2023 22:13:32 GMT".into())).await, [Duration::from_secs(12)]);
+}
+
+#[tokio::test]
+async fn a_retry_after_beyond_the_budget_ends_the_call_with_the_last_response() {
+    let server = MockServer::start().await;
+    Mock::given(path("/x"))
+        .respond_with(ResponseTemplate::new(503).insert_header("Retry-After", "120"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let time = ManualTime::default();
+    let pipeline = reqwest_pipeline(RetryOptions::default(), &time, vec![]);
+    let resp = pipeline.send(&Context::new(), &mut get(&server)).await.unwrap();
+    assert_eq!(resp.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(time.sleeps().is_empty());
+}
+
+#[tokio::test]
+async fn connection_refused_is_retried_then_a_typed_error() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let time = ManualTime::default();
+    let pipeline = reqwest_pipeline(RetryOptions::fixed(2, Duration::from_millis(10)), &time, vec![]);
+    let mut req = Request::new(Method::GET, format!("http://{addr}/x").parse().unwrap());
+    let err = pipeline.send(&Context::new(), &mut req).await.unwrap_err();
+    assert!(matches!(err, Error::Connection { .. }), "{err:?}");
+    assert!(err.is_retryable());
+    assert_eq!(time.sleeps(), [Duration::from_millis(10); 2]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn per_try_timeout_fires_against_a_server_that_never_answers() {
+    let server = MockServer::start().await;
+    Mock::given(path("/x"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(3600)))
+        .mount(&server)
+        .await;
+    let time = ManualTime::default();
+    let mut retry = RetryOptions::fixed(1, Duration::from_millis(10));
+    retry.per_try_timeout = Duration::from_secs(5);
+    let pipeline = reqwest_pipeline(retry, &time, vec![]);
+    let err = pipeline.send(&Context::new(), &mut get(&server)).await.unwrap_err();
+    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+    assert_eq!(time.sleeps().len(), 1, "the timed-out try is retried once");
+}
+
+#[tokio::test]
+async fn the_callers_deadline_bounds_the_retries() {
+    let server = MockServer::start().await;
+    Mock::given(path("/x")).respond_with(ResponseTemplate::new(503)).mount(&server).await;
+    let time = ManualTime::default();
+    let pipeline = reqwest_pipeline(RetryOptions::fixed(100, Duration::from_secs(1)), &time, vec![]);
+    let now = azkv_pipeline::time::TimeSource::now(&time);
+    let ctx = Context::new().with_deadline(now + Duration::from_millis(3500));
+    let resp = pipeline.send(&ctx, &mut get(&server)).await.unwrap();
+    assert_eq!(resp.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(time.sleeps().len(), 3, "three 1 s waits fit in 3.5 s");
+}
+
+#[tokio::test]
+async fn the_body_and_request_id_are_resent_identically() {
+    let server = MockServer::start().await;
+    Mock::given(method("PUT")).respond_with(ResponseTemplate::new(500)).up_to_n_times(2).mount(&server).await;
+    Mock::given(method("PUT")).respond_with(ResponseTemplate::new(200)).mount(&server).await;
+    let time = ManualTime::default();
+    let pipeline = reqwest_pipeline(RetryOptions::default(), &time, vec![]);
+    let mut req = Request::new(Method::PUT, format!("{}/secrets/a", server.uri()).parse().unwrap());
+    req.set_json(&serde_json::json!({"value": "v", "tags": {"a": "b"}})).unwrap();
+    let resp = pipeline.send(&Context::new(), &mut req).await.unwrap();
+    assert_eq!(resp.status, StatusCode::OK);
+    let seen = server.received_requests().await.unwrap();
+    assert_eq!(seen.len(), 3);
+    for r in &seen {
+        assert_eq!(r.body, seen[0].body);
+        assert_eq!(r.headers.get("x-ms-client-request-id"), seen[0].headers.get("x-ms-client-request-id"));
+    }
+    assert_eq!(serde_json::from_slice::<serde_json::Value>(&seen[0].body).unwrap()["value"], "v");
+}
+
+#[tokio::test]
+async fn the_context_request_id_is_sent() {
+    let server = MockServer::start().await;
+    Mock::given(path("/x")).respond_with(ResponseTemplate::new(200)).mount(&server).await;
+    let time = ManualTime::default();
+    let pipeline = reqwest_pipeline(RetryOptions::default(), &time, vec![]);
+    pipeline.send(&Context::new().with_client_request_id("my-id"), &mut get(&server)).await.unwrap();
+    let seen = server.received_requests().await.unwrap();
+    assert_eq!(seen[0].headers.get("x-ms-client-request-id").unwrap(), "my-id");
+    assert!(seen[0].headers.get("user-agent").unwrap().to_str().unwrap().starts_with("azsdk-rust-test/0.0.1"));
+}
+
+#[tokio::test]
+async fn a_mocked_transport_sees_each_retry() {
+    let mut mock = azkv_pipeline::test_util::MockHttpClient::new();
+    let mut n = 0;
+    mock.expect_execute().times(3).returning(move |_| {
+        n += 1;
+        let status = if n < 3 { StatusCode::BAD_GATEWAY } else { StatusCode::OK };
+        Ok(azkv_pipeline::Response::new(status, Default::default(), ""))
+    });
+    let time = ManualTime::default();
+    let pipeline = crate::support::pipeline_over(std::sync::Arc::new(mock), RetryOptions::default(), &time, vec![]);
+    let mut req = Request::new(Method::GET, "https://h/x".parse().unwrap());
+    assert_eq!(pipeline.send(&Context::new(), &mut req).await.unwrap().status, StatusCode::OK);
+}

@@ -1,0 +1,73 @@
+//! The built-in transports against wiremock.
+
+use std::sync::Arc;
+
+use azkv_pipeline::transport::{TransportOptions, new_reqwest_client};
+use azkv_pipeline::{Error, HttpClient, Method, Request};
+use wiremock::matchers::{body_string, header, method, path, query_param};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+async fn round_trip(client: Arc<dyn HttpClient>) {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/echo"))
+        .and(query_param("api-version", "7.6"))
+        .and(header("x-custom", "a b"))
+        .and(body_string("payload"))
+        .respond_with(ResponseTemplate::new(201).insert_header("X-Answer", "42").set_body_string(r#"{"ok":true}"#))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let mut req = Request::new(Method::POST, format!("{}/echo?api-version=7.6", server.uri()).parse().unwrap());
+    req.headers.insert("X-Custom", "a b");
+    req.set_body("text/plain", "payload");
+    let resp = client.execute(&req).await.unwrap();
+    assert_eq!(resp.status.as_u16(), 201);
+    assert_eq!(resp.headers.get("x-answer"), Some("42"));
+    assert_eq!(resp.json::<serde_json::Value>().unwrap()["ok"], true);
+    server.verify().await;
+}
+
+#[tokio::test]
+async fn reqwest_transport_round_trips_method_headers_query_and_body() {
+    round_trip(Arc::new(new_reqwest_client(&TransportOptions::default()).unwrap())).await;
+}
+
+#[cfg(feature = "hyper")]
+#[tokio::test]
+async fn hyper_transport_round_trips_method_headers_query_and_body() {
+    round_trip(Arc::new(azkv_pipeline::transport::HyperClient::new(&TransportOptions::default()).unwrap())).await;
+}
+
+#[tokio::test]
+async fn redirects_are_not_followed() {
+    let server = MockServer::start().await;
+    Mock::given(path("/a"))
+        .respond_with(ResponseTemplate::new(302).insert_header("location", "http://10.1.2.3/stolen"))
+        .mount(&server)
+        .await;
+    let client = new_reqwest_client(&TransportOptions::default()).unwrap();
+    let resp = HttpClient::execute(&client, &Request::new(Method::GET, format!("{}/a", server.uri()).parse().unwrap()))
+        .await
+        .unwrap();
+    assert_eq!(resp.status.as_u16(), 302);
+}
+
+#[tokio::test]
+async fn resolve_overrides_route_a_host_name_to_loopback() {
+    let server = MockServer::start().await;
+    Mock::given(path("/r")).respond_with(ResponseTemplate::new(204)).expect(1).mount(&server).await;
+    let addr = *server.address();
+    let options = TransportOptions::default().with_resolve("myvault.vault.azure.net", addr);
+    let client = new_reqwest_client(&options).unwrap();
+    let url = format!("http://myvault.vault.azure.net:{}/r", addr.port());
+    let resp = HttpClient::execute(&client, &Request::new(Method::GET, url.parse().unwrap())).await.unwrap();
+    assert_eq!(resp.status.as_u16(), 204);
+}
+
+#[test]
+fn a_bad_root_certificate_is_a_typed_error() {
+    let options = TransportOptions::default().with_root_certificate_pem(b"not a pem".to_vec());
+    let err = new_reqwest_client(&options).unwrap_err();
+    assert!(matches!(err, Error::InvalidArgument(_)), "{err:?}");
+}
