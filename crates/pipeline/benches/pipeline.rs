@@ -1,6 +1,9 @@
 //! One request through the full default pipeline onto an in-memory transport, against the
 //! transport alone.
 
+// criterion's macros generate undocumented items.
+#![allow(missing_docs)]
+
 use std::sync::Arc;
 
 use azkv_pipeline::policies::BearerTokenPolicy;
