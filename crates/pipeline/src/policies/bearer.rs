@@ -81,6 +81,19 @@ impl TokenCache {
         }
     }
 
+    /// Fetches a new token whatever the cache holds (for example with a claims challenge) and
+    /// caches it.
+    ///
+    /// # Errors
+    /// The credential's error; the cached token is then forgotten.
+    pub async fn refresh(&self, scopes: &[&str], options: &TokenRequestOptions) -> Result<AccessToken> {
+        let mut slot = self.slot.lock().await;
+        *slot = None;
+        let token = self.credential.get_token(scopes, options).await?;
+        *slot = Some(token.clone());
+        Ok(token)
+    }
+
     /// Forgets the cached token (for example after the service rejected it).
     pub async fn clear(&self) {
         *self.slot.lock().await = None;

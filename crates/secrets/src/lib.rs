@@ -1,0 +1,3 @@
+//! Azure Key Vault secrets client.
+
+pub mod challenge;
