@@ -1,0 +1,171 @@
+//! A service principal configured through environment variables.
+
+use async_trait::async_trait;
+use azkv_pipeline::{AccessToken, Error, Result, TokenCredential, TokenRequestOptions};
+
+use crate::client_certificate::{ClientCertificateCredential, ClientCertificateCredentialOptions};
+use crate::client_secret::ClientSecretCredential;
+use crate::env::vars;
+use crate::options::CredentialOptions;
+
+/// A service principal from environment variables: `AZURE_TENANT_ID` and `AZURE_CLIENT_ID`,
+/// with `AZURE_CLIENT_SECRET` ([`ClientSecretCredential`]) or, failing that,
+/// `AZURE_CLIENT_CERTIFICATE_PATH` (a PEM file, [`ClientCertificateCredential`]).
+///
+/// When neither set is complete, `get_token` answers "unavailable" naming the missing
+/// variables. `AZURE_CLIENT_CERTIFICATE_PASSWORD` (a PKCS#12 file) is not supported and is
+/// reported as such.
+#[derive(Debug)]
+pub struct EnvironmentCredential {
+    inner: std::result::Result<Inner, (String, bool)>,
+}
+
+#[derive(Debug)]
+enum Inner {
+    Secret(ClientSecretCredential),
+    Certificate(ClientCertificateCredential),
+}
+
+impl EnvironmentCredential {
+    /// A credential configured from `options.env` (default: the process environment).
+    ///
+    /// Missing variables are reported by `get_token`, not here, so that a chain can hold this
+    /// credential everywhere.
+    ///
+    /// # Errors
+    /// None at present; the signature leaves room for checks at construction.
+    pub fn new(options: Option<CredentialOptions>) -> Result<Self> {
+        let options = options.unwrap_or_default();
+        Ok(Self { inner: Self::configure(options) })
+    }
+
+    fn configure(options: CredentialOptions) -> std::result::Result<Inner, (String, bool)> {
+        const WHAT: &str = "EnvironmentCredential";
+        let env = options.env();
+        let tenant = env.non_empty(vars::AZURE_TENANT_ID);
+        let client = env.non_empty(vars::AZURE_CLIENT_ID);
+        let secret = env.var(vars::AZURE_CLIENT_SECRET).filter(|s| !s.is_empty());
+        let cert_path = env.non_empty(vars::AZURE_CLIENT_CERTIFICATE_PATH);
+        let invalid = |e: Error| (format!("{WHAT}: {e}"), false);
+        match (tenant, client, secret, cert_path) {
+            (Some(t), Some(c), Some(s), _) => {
+                ClientSecretCredential::new(t, c, s, Some(options)).map(Inner::Secret).map_err(invalid)
+            }
+            (Some(t), Some(c), None, Some(path)) => {
+                if env.var(vars::AZURE_CLIENT_CERTIFICATE_PASSWORD).is_some_and(|p| !p.is_empty()) {
+                    return Err((
+                        format!(
+                            "{WHAT}: {} is set, but password-protected (PKCS#12) certificates are not supported; \
+                             use an unencrypted PEM file holding the certificate and its private key",
+                            vars::AZURE_CLIENT_CERTIFICATE_PASSWORD
+                        ),
+                        false,
+                    ));
+                }
+                let options = ClientCertificateCredentialOptions { credential: options, send_certificate_chain: None };
+                ClientCertificateCredential::from_pem_file(t, c, path, Some(options))
+                    .map(Inner::Certificate)
+                    .map_err(invalid)
+            }
+            (t, c, _, _) => {
+                let mut missing: Vec<&str> = Vec::new();
+                if t.is_none() {
+                    missing.push(vars::AZURE_TENANT_ID);
+                }
+                if c.is_none() {
+                    missing.push(vars::AZURE_CLIENT_ID);
+                }
+                if t.is_some() && c.is_some() {
+                    missing.push("AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH");
+                } else {
+                    missing.push("and AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH");
+                }
+                Err((format!("{WHAT} is not configured: set {}", missing.join(", ")), true))
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl TokenCredential for EnvironmentCredential {
+    async fn get_token(&self, scopes: &[&str], options: &TokenRequestOptions) -> Result<AccessToken> {
+        match &self.inner {
+            Ok(Inner::Secret(c)) => c.get_token(scopes, options).await,
+            Ok(Inner::Certificate(c)) => c.get_token(scopes, options).await,
+            Err((message, true)) => Err(Error::credential_unavailable(message.clone())),
+            Err((message, false)) => Err(Error::credential(message.clone())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::MapEnv;
+    use std::sync::Arc;
+
+    fn with_env(pairs: &[(&str, &str)]) -> EnvironmentCredential {
+        let options = CredentialOptions::default().with_env(Arc::new(MapEnv::new(pairs.iter().copied())));
+        EnvironmentCredential::new(Some(options)).unwrap()
+    }
+
+    async fn error(c: &EnvironmentCredential) -> Error {
+        c.get_token(&["s"], &TokenRequestOptions::default()).await.unwrap_err()
+    }
+
+    #[tokio::test]
+    async fn nothing_set_names_every_variable() {
+        let e = error(&with_env(&[])).await;
+        assert!(e.is_credential_unavailable());
+        assert_eq!(
+            e.to_string(),
+            "credential error: EnvironmentCredential is not configured: set AZURE_TENANT_ID, AZURE_CLIENT_ID, \
+             and AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH"
+        );
+    }
+
+    #[tokio::test]
+    async fn only_the_secret_missing() {
+        let e = error(&with_env(&[("AZURE_TENANT_ID", "t"), ("AZURE_CLIENT_ID", "c")])).await;
+        assert!(e.is_credential_unavailable());
+        assert!(e.to_string().ends_with("set AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn secret_wins_over_certificate() {
+        let c = with_env(&[
+            ("AZURE_TENANT_ID", "t"),
+            ("AZURE_CLIENT_ID", "c"),
+            ("AZURE_CLIENT_SECRET", "canary-secret"),
+            ("AZURE_CLIENT_CERTIFICATE_PATH", "/nonexistent.pem"),
+        ]);
+        assert!(matches!(c.inner, Ok(Inner::Secret(_))));
+        assert!(!format!("{c:?}").contains("canary"));
+    }
+
+    #[tokio::test]
+    async fn certificate_password_is_a_clear_error() {
+        let c = with_env(&[
+            ("AZURE_TENANT_ID", "t"),
+            ("AZURE_CLIENT_ID", "c"),
+            ("AZURE_CLIENT_CERTIFICATE_PATH", "/x.pfx"),
+            ("AZURE_CLIENT_CERTIFICATE_PASSWORD", "canary-password"),
+        ]);
+        let e = error(&c).await;
+        assert!(!e.is_credential_unavailable());
+        let text = e.to_string();
+        assert!(text.contains("PKCS#12") && text.contains("not supported") && !text.contains("canary"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn unreadable_certificate_is_an_authentication_failure() {
+        let c = with_env(&[
+            ("AZURE_TENANT_ID", "t"),
+            ("AZURE_CLIENT_ID", "c"),
+            ("AZURE_CLIENT_CERTIFICATE_PATH", "/nonexistent/c.pem"),
+        ]);
+        let e = error(&c).await;
+        assert!(!e.is_credential_unavailable());
+        assert!(e.to_string().contains("/nonexistent/c.pem"), "{e}");
+    }
+}

@@ -1,0 +1,285 @@
+//! Managed identity: App Service, Azure Arc, Cloud Shell and the instance metadata service
+//! (IMDS), chosen from the environment.
+
+mod app_service;
+mod arc;
+mod cloud_shell;
+mod imds;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use azkv_pipeline::time::TimeComponents;
+use azkv_pipeline::{AccessToken, Error, HttpClient, Response, Result, Secret, TokenCredential, TokenRequestOptions};
+use serde::Deserialize;
+
+use crate::cache::TokenCache;
+use crate::env::vars;
+use crate::options::CredentialOptions;
+
+pub use imds::DEFAULT_IMDS_ENDPOINT;
+
+/// Which user-assigned identity to use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserAssignedId {
+    /// By client (application) id.
+    ClientId(String),
+    /// By object (principal) id.
+    ObjectId(String),
+    /// By Azure resource id.
+    ResourceId(String),
+}
+
+/// Options for [`ManagedIdentityCredential`].
+///
+/// Defaults: the system-assigned identity, or the user-assigned one whose client id is in
+/// `AZURE_CLIENT_ID`; IMDS at [`DEFAULT_IMDS_ENDPOINT`]; Arc key files under
+/// `/var/opt/azcmagent/tokens/` (Linux) or
+/// `C:\ProgramData\AzureConnectedMachineAgent\Tokens\` (Windows); a 1 s IMDS probe when
+/// `probe_imds` is set; 6 IMDS retries.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ManagedIdentityCredentialOptions {
+    /// Transport, environment and clock (the authority host is not used).
+    pub credential: CredentialOptions,
+    /// A user-assigned identity; `None` for `AZURE_CLIENT_ID` if set, else system-assigned.
+    pub user_assigned_id: Option<UserAssignedId>,
+    /// The IMDS token endpoint; `None` for [`DEFAULT_IMDS_ENDPOINT`].
+    pub imds_endpoint: Option<String>,
+    /// The directory Azure Arc's challenge key files must be in; `None` for the platform's.
+    pub arc_key_directory: Option<PathBuf>,
+    /// Probe IMDS once, with `imds_probe_timeout` and no retries, and report "unavailable"
+    /// when it cannot be reached (set by `DefaultAzureCredential`, so that a machine outside
+    /// Azure moves on fast).
+    pub probe_imds: bool,
+    /// The time allowed for the IMDS probe.
+    pub imds_probe_timeout: Duration,
+    /// Retries of an IMDS request answered 404, 410, 429 or 5xx, with exponential backoff
+    /// from one second.
+    pub imds_max_retries: u32,
+}
+
+impl Default for ManagedIdentityCredentialOptions {
+    fn default() -> Self {
+        Self {
+            credential: CredentialOptions::default(),
+            user_assigned_id: None,
+            imds_endpoint: None,
+            arc_key_directory: None,
+            probe_imds: false,
+            imds_probe_timeout: Duration::from_secs(1),
+            imds_max_retries: 6,
+        }
+    }
+}
+
+/// A managed identity's token, from whichever managed identity endpoint this environment has:
+///
+/// | variables | source |
+/// |---|---|
+/// | `IDENTITY_ENDPOINT`, `IDENTITY_HEADER`, `IDENTITY_SERVER_THUMBPRINT` | Service Fabric (not supported: unavailable) |
+/// | `IDENTITY_ENDPOINT`, `IDENTITY_HEADER` | App Service, Functions, Container Apps |
+/// | `IDENTITY_ENDPOINT`, `IMDS_ENDPOINT` | Azure Arc |
+/// | `MSI_ENDPOINT`, `MSI_SECRET` | Azure Machine Learning (not supported: unavailable) |
+/// | `MSI_ENDPOINT` | Cloud Shell |
+/// | none | IMDS (virtual machines, scale sets, AKS nodes) |
+///
+/// Managed identity takes exactly one scope; its resource is the scope without `/.default`.
+#[derive(Debug)]
+pub struct ManagedIdentityCredential {
+    source: Source,
+    cache: TokenCache,
+}
+
+#[derive(Debug)]
+enum Source {
+    AppService(app_service::AppService),
+    Arc(arc::ArcSource),
+    CloudShell(cloud_shell::CloudShell),
+    Imds(imds::Imds),
+    Unsupported(String),
+}
+
+/// What every source needs.
+#[derive(Debug, Clone)]
+pub(crate) struct Shared {
+    pub(crate) http: Arc<dyn HttpClient>,
+    pub(crate) time: TimeComponents,
+    pub(crate) user_assigned_id: Option<UserAssignedId>,
+}
+
+impl ManagedIdentityCredential {
+    /// A credential for the managed identity endpoint the environment names.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for an endpoint variable that is not a URL, or a
+    /// user-assigned identity on a source that has none (Arc, Cloud Shell).
+    pub fn new(options: Option<ManagedIdentityCredentialOptions>) -> Result<Self> {
+        let options = options.unwrap_or_default();
+        let env = options.credential.env();
+        let user_assigned_id = options
+            .user_assigned_id
+            .clone()
+            .or_else(|| env.non_empty(vars::AZURE_CLIENT_ID).map(UserAssignedId::ClientId));
+        let shared = Shared {
+            http: crate::http::transport_or_default(options.credential.transport.clone())?,
+            time: options.credential.time.clone(),
+            user_assigned_id,
+        };
+        let identity_endpoint = env.non_empty(vars::IDENTITY_ENDPOINT);
+        let identity_header = env.var(vars::IDENTITY_HEADER).filter(|h| !h.is_empty());
+        let msi_endpoint = env.non_empty(vars::MSI_ENDPOINT);
+        let source = if let (Some(endpoint), Some(header)) = (&identity_endpoint, identity_header) {
+            if env.non_empty(vars::IDENTITY_SERVER_THUMBPRINT).is_some() {
+                Source::Unsupported(
+                    "ManagedIdentityCredential: Service Fabric managed identity is not supported".to_owned(),
+                )
+            } else {
+                Source::AppService(app_service::AppService::new(shared, endpoint, Secret::new(header))?)
+            }
+        } else if let (Some(endpoint), Some(_)) = (&identity_endpoint, env.non_empty(vars::IMDS_ENDPOINT)) {
+            let dir = options.arc_key_directory.clone().unwrap_or_else(arc::default_key_directory);
+            Source::Arc(arc::ArcSource::new(shared, endpoint, dir)?)
+        } else if let Some(endpoint) = msi_endpoint {
+            if env.var(vars::MSI_SECRET).is_some() {
+                Source::Unsupported(
+                    "ManagedIdentityCredential: Azure Machine Learning managed identity is not supported".to_owned(),
+                )
+            } else {
+                Source::CloudShell(cloud_shell::CloudShell::new(shared, &endpoint)?)
+            }
+        } else {
+            Source::Imds(imds::Imds::new(shared, &options)?)
+        };
+        Ok(Self { source, cache: TokenCache::new(options.credential.time) })
+    }
+
+    /// Which managed identity source was chosen: `AppService`, `AzureArc`, `CloudShell`,
+    /// `Imds` or `Unsupported`.
+    pub fn source_name(&self) -> &'static str {
+        match &self.source {
+            Source::AppService(_) => "AppService",
+            Source::Arc(_) => "AzureArc",
+            Source::CloudShell(_) => "CloudShell",
+            Source::Imds(_) => "Imds",
+            Source::Unsupported(_) => "Unsupported",
+        }
+    }
+
+    async fn fetch(&self, resource: &str) -> Result<AccessToken> {
+        match &self.source {
+            Source::AppService(s) => s.get_token(resource).await,
+            Source::Arc(s) => s.get_token(resource).await,
+            Source::CloudShell(s) => s.get_token(resource).await,
+            Source::Imds(s) => s.get_token(resource).await,
+            Source::Unsupported(message) => Err(Error::credential_unavailable(message.clone())),
+        }
+    }
+}
+
+#[async_trait]
+impl TokenCredential for ManagedIdentityCredential {
+    async fn get_token(&self, scopes: &[&str], options: &TokenRequestOptions) -> Result<AccessToken> {
+        let resource = resource_for(scopes)?;
+        // Managed identity has no tenant or claims parameters: one cache entry per resource.
+        let key = TokenRequestOptions::default();
+        let _ = options;
+        self.cache.get_or_fetch(&[resource.as_str()], &key, || self.fetch(&resource)).await
+    }
+}
+
+/// The resource for exactly one scope: the scope without a trailing `/.default`.
+///
+/// # Errors
+/// [`Error::InvalidArgument`] for zero or several scopes, or an empty one.
+pub(crate) fn resource_for(scopes: &[&str]) -> Result<String> {
+    match scopes {
+        [scope] if !scope.trim().is_empty() => Ok(scope.strip_suffix("/.default").unwrap_or(scope).to_owned()),
+        _ => Err(Error::invalid_argument(format!(
+            "this credential takes exactly one non-empty scope, not {}",
+            scopes.len()
+        ))),
+    }
+}
+
+/// Parses a URL from an endpoint variable or option.
+pub(crate) fn endpoint_url(name: &str, value: &str) -> Result<azkv_pipeline::Url> {
+    azkv_pipeline::Url::parse(value).map_err(|e| Error::invalid_argument(format!("{name} is not a URL: {e}")))
+}
+
+#[derive(Deserialize)]
+struct MiTokenResponse {
+    access_token: String,
+    #[serde(default)]
+    expires_on: Option<serde_json::Value>,
+    #[serde(default)]
+    expires_in: Option<serde_json::Value>,
+    #[serde(default)]
+    refresh_in: Option<serde_json::Value>,
+}
+
+/// A token from a managed identity endpoint's answer; `expires_on` in any of its forms, else
+/// `expires_in`.
+///
+/// # Errors
+/// [`Error::Credential`] quoting only `error`/`error_description` of an error body, and
+/// nothing of a body that is not a token response.
+pub(crate) fn parse_response(response: &Response, now: time::OffsetDateTime, what: &str) -> Result<AccessToken> {
+    if !response.is_success() {
+        return Err(crate::aad::error_from_response(response, what));
+    }
+    let Ok(parsed) = serde_json::from_slice::<MiTokenResponse>(&response.body) else {
+        return Err(Error::credential(format!(
+            "{what}: the managed identity endpoint answered HTTP {} with a body that is not a token response",
+            response.status.as_u16()
+        )));
+    };
+    let expires_on = parsed
+        .expires_on
+        .as_ref()
+        .and_then(crate::expiry::parse_expires_on)
+        .or_else(|| parsed.expires_in.as_ref().and_then(|v| crate::expiry::parse_expires_in(v, now)))
+        .ok_or_else(|| {
+            Error::credential(format!("{what}: the token response has no valid expires_on or expires_in"))
+        })?;
+    let mut token = AccessToken::new(parsed.access_token, expires_on);
+    token.refresh_on =
+        parsed.refresh_in.as_ref().and_then(|v| crate::expiry::parse_expires_in(v, now)).filter(|r| *r < expires_on);
+    Ok(token)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use azkv_pipeline::StatusCode;
+    use time::macros::datetime;
+
+    #[test]
+    fn scope_to_resource() {
+        assert_eq!(resource_for(&["https://vault.azure.net/.default"]).unwrap(), "https://vault.azure.net");
+        assert_eq!(resource_for(&["https://vault.azure.net"]).unwrap(), "https://vault.azure.net");
+        assert!(resource_for(&[]).is_err());
+        assert!(resource_for(&["a", "b"]).is_err());
+    }
+
+    #[test]
+    fn every_expiry_form() {
+        let now = datetime!(2026-11-23 09:00:00 UTC);
+        let exp = datetime!(2026-11-23 10:00:00 UTC);
+        let bodies = [
+            serde_json::json!({"access_token": "t", "expires_on": 1_795_428_000}),
+            serde_json::json!({"access_token": "t", "expires_on": "1795428000", "expires_in": "100"}),
+            serde_json::json!({"access_token": "t", "expires_in": "3600"}),
+            serde_json::json!({"access_token": "t", "expires_in": 3600}),
+            serde_json::json!({"access_token": "t", "expires_on": "11/23/2026 10:00:00 +00:00"}),
+        ];
+        for body in bodies {
+            let t = parse_response(&Response::json_body(StatusCode::OK, &body), now, "x").unwrap();
+            assert_eq!(t.expires_on, exp, "{body}");
+        }
+        let body = serde_json::json!({"access_token": "t"});
+        assert!(parse_response(&Response::json_body(StatusCode::OK, &body), now, "x").is_err());
+    }
+}

@@ -1,0 +1,184 @@
+//! Workload identity: a federated token from a file (Kubernetes projected service account
+//! token) exchanged as a client assertion.
+
+use std::path::PathBuf;
+use std::time::SystemTime;
+
+use async_trait::async_trait;
+use azkv_pipeline::{AccessToken, Error, Result, Secret, TokenCredential, TokenRequestOptions};
+use time::OffsetDateTime;
+
+use crate::aad::{AadClient, scope_field, validate_tenant_id};
+use crate::cache::TokenCache;
+use crate::client_certificate::JWT_BEARER;
+use crate::env::vars;
+use crate::options::CredentialOptions;
+
+/// How long a federated token read from the file is used before the file is read again,
+/// even when its modification time did not change.
+pub const ASSERTION_REREAD_AFTER: time::Duration = time::Duration::minutes(10);
+
+/// Options for [`WorkloadIdentityCredential`]. Each `None` field falls back to its variable.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct WorkloadIdentityCredentialOptions {
+    /// Transport, authority, environment and clock.
+    pub credential: CredentialOptions,
+    /// The tenant; `None` for `AZURE_TENANT_ID`.
+    pub tenant_id: Option<String>,
+    /// The application (client) id; `None` for `AZURE_CLIENT_ID`.
+    pub client_id: Option<String>,
+    /// The federated token file; `None` for `AZURE_FEDERATED_TOKEN_FILE`.
+    pub token_file_path: Option<PathBuf>,
+}
+
+/// Workload identity federation (AKS and other Kubernetes): the federated token in
+/// `AZURE_FEDERATED_TOKEN_FILE` is sent as the client assertion for `AZURE_CLIENT_ID` in
+/// `AZURE_TENANT_ID`.
+///
+/// The file is read again when its modification time changes, or after
+/// [`ASSERTION_REREAD_AFTER`]. When a setting is missing, `get_token` answers "unavailable"
+/// naming it, so a chain moves on.
+#[derive(Debug)]
+pub struct WorkloadIdentityCredential {
+    config: std::result::Result<Config, String>,
+    aad: Option<AadClient>,
+    cache: TokenCache,
+    assertion: tokio::sync::Mutex<Option<CachedAssertion>>,
+}
+
+#[derive(Debug)]
+struct Config {
+    tenant_id: String,
+    client_id: String,
+    token_file: PathBuf,
+}
+
+#[derive(Debug)]
+struct CachedAssertion {
+    value: Secret,
+    modified: Option<SystemTime>,
+    read_at: OffsetDateTime,
+}
+
+impl WorkloadIdentityCredential {
+    /// A credential from `options` and the environment.
+    ///
+    /// Missing settings are reported by `get_token` (as "unavailable"), not here.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for an invalid tenant id or authority host.
+    pub fn new(options: Option<WorkloadIdentityCredentialOptions>) -> Result<Self> {
+        let options = options.unwrap_or_default();
+        let env = options.credential.env();
+        let tenant_id = options.tenant_id.or_else(|| env.non_empty(vars::AZURE_TENANT_ID));
+        let client_id = options.client_id.or_else(|| env.non_empty(vars::AZURE_CLIENT_ID));
+        let token_file =
+            options.token_file_path.or_else(|| env.non_empty(vars::AZURE_FEDERATED_TOKEN_FILE).map(PathBuf::from));
+        let config = match (tenant_id, client_id, token_file) {
+            (Some(tenant_id), Some(client_id), Some(token_file)) => {
+                validate_tenant_id(&tenant_id)?;
+                Ok(Config { tenant_id, client_id, token_file })
+            }
+            (t, c, f) => {
+                let missing: Vec<&str> = [
+                    (t.is_none(), vars::AZURE_TENANT_ID),
+                    (c.is_none(), vars::AZURE_CLIENT_ID),
+                    (f.is_none(), vars::AZURE_FEDERATED_TOKEN_FILE),
+                ]
+                .into_iter()
+                .filter_map(|(m, n)| m.then_some(n))
+                .collect();
+                Err(format!("WorkloadIdentityCredential is not configured: {} not set", missing.join(", ")))
+            }
+        };
+        let aad = match config {
+            Ok(_) => Some(options.credential.aad_client()?),
+            Err(_) => None,
+        };
+        Ok(Self { config, aad, cache: TokenCache::new(options.credential.time), assertion: Default::default() })
+    }
+
+    async fn read_assertion(&self, config: &Config, aad: &AadClient) -> Result<Secret> {
+        let now = aad.time.now_utc();
+        let path = &config.token_file;
+        let modified = tokio::fs::metadata(path).await.ok().and_then(|m| m.modified().ok());
+        let mut cached = self.assertion.lock().await;
+        if let Some(c) = cached.as_ref() {
+            if c.modified == modified && now - c.read_at < ASSERTION_REREAD_AFTER {
+                return Ok(c.value.clone());
+            }
+        }
+        let text = tokio::fs::read_to_string(path).await.map_err(|e| {
+            Error::credential(format!(
+                "WorkloadIdentityCredential: the federated token file {} cannot be read: {e}",
+                path.display()
+            ))
+        })?;
+        let value = Secret::new(text.trim());
+        if value.is_empty() {
+            return Err(Error::credential(format!(
+                "WorkloadIdentityCredential: the federated token file {} is empty",
+                path.display()
+            )));
+        }
+        *cached = Some(CachedAssertion { value: value.clone(), modified, read_at: now });
+        Ok(value)
+    }
+
+    async fn fetch(
+        &self,
+        config: &Config,
+        aad: &AadClient,
+        scopes: &[&str],
+        options: &TokenRequestOptions,
+    ) -> Result<AccessToken> {
+        let tenant = options.tenant_id.as_deref().unwrap_or(&config.tenant_id);
+        let scope = scope_field(scopes)?;
+        let assertion = self.read_assertion(config, aad).await?;
+        let mut form = vec![
+            ("grant_type", "client_credentials"),
+            ("client_id", config.client_id.as_str()),
+            ("client_assertion_type", JWT_BEARER),
+            ("client_assertion", assertion.expose()),
+            ("scope", scope.as_str()),
+        ];
+        if let Some(claims) = options.claims.as_deref() {
+            form.push(("claims", claims));
+        }
+        aad.request_token(tenant, &form, "WorkloadIdentityCredential").await
+    }
+}
+
+#[async_trait]
+impl TokenCredential for WorkloadIdentityCredential {
+    async fn get_token(&self, scopes: &[&str], options: &TokenRequestOptions) -> Result<AccessToken> {
+        let (config, aad) = match (&self.config, &self.aad) {
+            (Ok(config), Some(aad)) => (config, aad),
+            (Err(message), _) => return Err(Error::credential_unavailable(message.clone())),
+            (Ok(_), None) => return Err(Error::credential_unavailable("WorkloadIdentityCredential is not configured")),
+        };
+        self.cache.get_or_fetch(scopes, options, || self.fetch(config, aad, scopes, options)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::MapEnv;
+    use std::sync::Arc;
+
+    #[tokio::test]
+    async fn missing_variables_are_named() {
+        let env = MapEnv::new([("AZURE_CLIENT_ID", "c")]);
+        let options = WorkloadIdentityCredentialOptions {
+            credential: CredentialOptions::default().with_env(Arc::new(env)),
+            ..Default::default()
+        };
+        let c = WorkloadIdentityCredential::new(Some(options)).unwrap();
+        let e = c.get_token(&["s"], &TokenRequestOptions::default()).await.unwrap_err();
+        assert!(e.is_credential_unavailable());
+        let text = e.to_string();
+        assert!(text.contains("AZURE_TENANT_ID, AZURE_FEDERATED_TOKEN_FILE not set"), "{text}");
+    }
+}
