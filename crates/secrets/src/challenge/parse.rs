@@ -131,10 +131,13 @@ mod tests {
         );
         assert_eq!(c.len(), 1);
         assert_eq!(c[0].scheme, "Bearer");
-        assert_eq!(params(&c[0]), [
-            ("authorization", "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47"),
-            ("resource", "https://vault.azure.net")
-        ]);
+        assert_eq!(
+            params(&c[0]),
+            [
+                ("authorization", "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47"),
+                ("resource", "https://vault.azure.net")
+            ]
+        );
     }
 
     #[test]

@@ -8,7 +8,9 @@ use async_trait::async_trait;
 use azkv_pipeline::policies::TokenCache;
 use azkv_pipeline::policies::bearer::ensure_secure_for_tokens;
 use azkv_pipeline::time::TimeComponents;
-use azkv_pipeline::{Context, Error, Policy, Request, Response, Result, StatusCode, TokenCredential, TokenRequestOptions};
+use azkv_pipeline::{
+    Context, Error, Policy, Request, Response, Result, StatusCode, TokenCredential, TokenRequestOptions,
+};
 use base64::Engine;
 use bytes::Bytes;
 
@@ -115,7 +117,8 @@ impl ChallengeAuthPolicy {
         if self.verify_resource {
             verify_resource(request.url.host_str().unwrap_or_default(), &challenge)?;
         }
-        let auth = Arc::new(VaultAuth { challenge, tokens: TokenCache::new(self.credential.clone(), self.time.clone()) });
+        let auth =
+            Arc::new(VaultAuth { challenge, tokens: TokenCache::new(self.credential.clone(), self.time.clone()) });
         self.vaults.lock().unwrap_or_else(|p| p.into_inner()).insert(key, auth.clone());
         Ok(auth)
     }
@@ -208,7 +211,9 @@ mod tests {
         .unwrap();
         assert_eq!(c.scope, "https://vault.azure.net/.default");
         assert_eq!(c.tenant_id.as_deref(), Some("tenant-1"));
-        let c = VaultChallenge::parse(r#"Bearer authorization_uri="https://login/t2", scope="https://vault.azure.net/x""#).unwrap();
+        let c =
+            VaultChallenge::parse(r#"Bearer authorization_uri="https://login/t2", scope="https://vault.azure.net/x""#)
+                .unwrap();
         assert_eq!(c.scope, "https://vault.azure.net/x");
         assert_eq!(c.tenant_id.as_deref(), Some("t2"));
         assert!(VaultChallenge::parse(r#"Basic realm="x""#).is_err());

@@ -1,0 +1,178 @@
+//! Typed errors a caller can `match`.
+
+use std::time::Duration;
+
+pub use azkv_pipeline::HttpError as ServiceError;
+
+/// The secrets client's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What went wrong with a secrets operation.
+///
+/// Service errors carry the service's code, inner code and message
+/// ([`ServiceError`]); nothing here ever contains a secret value or a token.
+///
+/// ```
+/// # fn handle(err: azkv_secrets::Error) {
+/// use azkv_secrets::Error;
+/// match err {
+///     Error::NotFound(e) => eprintln!("no such secret: {}", e.message.unwrap_or_default()),
+///     Error::Conflict(e) if e.inner_code.as_deref() == Some("ObjectIsDeletedButRecoverable") => {
+///         eprintln!("deleted but recoverable: recover or purge it first")
+///     }
+///     other => eprintln!("{other}"),
+/// }
+/// # }
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// 404: no such secret, version or deleted secret.
+    #[error("not found: {0}")]
+    NotFound(ServiceError),
+    /// 409: for example `ObjectIsDeletedButRecoverable`, or a restore onto an existing name.
+    #[error("conflict: {0}")]
+    Conflict(ServiceError),
+    /// 401: the credential's token was refused.
+    #[error("unauthorized: {0}")]
+    Unauthorized(ServiceError),
+    /// 403: for example `SecretDisabled`, missing permissions, or purge protection.
+    #[error("forbidden: {0}")]
+    Forbidden(ServiceError),
+    /// 429: throttled even after the retries, with the service's requested wait.
+    #[error("throttled: {error}")]
+    Throttled {
+        /// The service's answer.
+        error: ServiceError,
+        /// How long the service asked to wait.
+        retry_after: Option<Duration>,
+    },
+    /// 400: the service refused the request's content.
+    #[error("bad request: {0}")]
+    BadRequest(ServiceError),
+    /// Any other error status.
+    #[error("service error: {0}")]
+    Service(ServiceError),
+    /// The request did not complete: connection refused or broken, timeout.
+    #[error(transparent)]
+    Transport(azkv_pipeline::Error),
+    /// No token could be had, or the vault's challenge was refused.
+    #[error(transparent)]
+    Credential(azkv_pipeline::Error),
+    /// A response could not be decoded.
+    #[error(transparent)]
+    Decode(azkv_pipeline::Error),
+    /// An argument was refused before any request was sent.
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+    /// A long-running operation did not finish within the poller's timeout.
+    #[error("{operation} of `{name}` did not complete within {timeout:?}")]
+    PollTimeout {
+        /// `delete` or `recover`.
+        operation: &'static str,
+        /// The secret.
+        name: String,
+        /// The timeout that ran out.
+        timeout: Duration,
+    },
+}
+
+impl Error {
+    /// The HTTP status, for service errors.
+    pub fn status(&self) -> Option<u16> {
+        self.service_error().map(|e| e.status.as_u16())
+    }
+
+    /// The service's error code, for service errors.
+    pub fn error_code(&self) -> Option<&str> {
+        self.service_error().and_then(|e| e.code.as_deref())
+    }
+
+    /// The service's inner error code (such as `SecretDisabled`), for service errors.
+    pub fn inner_code(&self) -> Option<&str> {
+        self.service_error().and_then(|e| e.inner_code.as_deref())
+    }
+
+    /// The service's answer, for service errors.
+    pub fn service_error(&self) -> Option<&ServiceError> {
+        match self {
+            Self::NotFound(e)
+            | Self::Conflict(e)
+            | Self::Unauthorized(e)
+            | Self::Forbidden(e)
+            | Self::BadRequest(e)
+            | Self::Service(e)
+            | Self::Throttled { error: e, .. } => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<azkv_pipeline::Error> for Error {
+    fn from(e: azkv_pipeline::Error) -> Self {
+        use azkv_pipeline::Error as P;
+        match e {
+            P::Http(http) => {
+                let http = *http;
+                match http.status.as_u16() {
+                    400 => Self::BadRequest(http),
+                    401 => Self::Unauthorized(http),
+                    403 => Self::Forbidden(http),
+                    404 => Self::NotFound(http),
+                    409 => Self::Conflict(http),
+                    429 => {
+                        let retry_after =
+                            azkv_pipeline::policies::retry::retry_after(&http.headers, std::time::SystemTime::now());
+                        Self::Throttled { error: http, retry_after }
+                    }
+                    _ => Self::Service(http),
+                }
+            }
+            P::InvalidArgument(message) => Self::InvalidArgument(message),
+            e @ P::Credential { .. } => Self::Credential(e),
+            e @ P::Decode { .. } => Self::Decode(e),
+            e => Self::Transport(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use azkv_pipeline::{Headers, Response, StatusCode};
+
+    fn from_status(status: u16, headers: Headers) -> Error {
+        let body = serde_json::json!({"error": {"code": "C", "message": "m", "innererror": {"code": "I"}}});
+        let mut resp = Response::json_body(StatusCode::from_u16(status).unwrap(), &body);
+        resp.headers = headers;
+        Error::from(resp.into_error())
+    }
+
+    #[test]
+    fn statuses_map_to_variants() {
+        assert!(matches!(from_status(400, Headers::new()), Error::BadRequest(_)));
+        assert!(matches!(from_status(401, Headers::new()), Error::Unauthorized(_)));
+        assert!(matches!(from_status(403, Headers::new()), Error::Forbidden(_)));
+        assert!(matches!(from_status(404, Headers::new()), Error::NotFound(_)));
+        assert!(matches!(from_status(409, Headers::new()), Error::Conflict(_)));
+        assert!(matches!(from_status(500, Headers::new()), Error::Service(_)));
+        let mut h = Headers::new();
+        h.insert("retry-after", "3");
+        match from_status(429, h) {
+            Error::Throttled { retry_after, error } => {
+                assert_eq!(retry_after, Some(Duration::from_secs(3)));
+                assert_eq!(error.inner_code.as_deref(), Some("I"));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn helpers_read_the_service_error() {
+        let e = from_status(409, Headers::new());
+        assert_eq!(e.status(), Some(409));
+        assert_eq!(e.error_code(), Some("C"));
+        assert_eq!(e.inner_code(), Some("I"));
+        assert_eq!(e.to_string(), "conflict: HTTP 409 Conflict (C/I): m");
+    }
+}

@@ -1,0 +1,271 @@
+//! The secret types callers see: values, properties, deleted secrets.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use azkv_models::{
+    DeletedSecretBundle, DeletedSecretItem, DeletionRecoveryLevel, SecretBundle, SecretIdentifier, SecretItem,
+};
+use azkv_pipeline::Secret;
+use time::OffsetDateTime;
+
+/// A secret with its value.
+///
+/// The value is redacted in `Debug` and `Display` and zeroized on drop; read it with
+/// [`KeyVaultSecret::value`].
+#[derive(Clone, PartialEq, Eq)]
+pub struct KeyVaultSecret {
+    /// The secret's name.
+    pub name: String,
+    value: Secret,
+    /// Everything else about it.
+    pub properties: SecretProperties,
+}
+
+impl KeyVaultSecret {
+    /// The value.
+    pub fn value(&self) -> &str {
+        self.value.expose()
+    }
+
+    /// The value as a [`Secret`].
+    pub fn secret(&self) -> &Secret {
+        &self.value
+    }
+
+    /// Builds one (for tests and mocks).
+    pub fn new(name: impl Into<String>, value: impl Into<Secret>, properties: SecretProperties) -> Self {
+        Self { name: name.into(), value: value.into(), properties }
+    }
+
+    pub(crate) fn from_bundle(bundle: SecretBundle) -> Self {
+        let mut bundle = bundle;
+        let value = Secret::from(bundle.value.take().unwrap_or_default());
+        let properties = SecretProperties::from_bundle(&bundle);
+        Self { name: properties.name.clone(), value, properties }
+    }
+}
+
+impl fmt::Debug for KeyVaultSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeyVaultSecret")
+            .field("name", &self.name)
+            .field("value", &self.value)
+            .field("properties", &self.properties)
+            .finish()
+    }
+}
+
+impl fmt::Display for KeyVaultSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} = {}", self.properties.id.as_deref().unwrap_or(&self.name), self.value)
+    }
+}
+
+/// A secret's metadata: identity, attributes and tags, never its value.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SecretProperties {
+    /// The full identifier, `https://{vault}/secrets/{name}/{version}`.
+    pub id: Option<String>,
+    /// The name.
+    pub name: String,
+    /// The version.
+    pub version: Option<String>,
+    /// The vault's URL.
+    pub vault_url: Option<String>,
+    /// Whether the secret is enabled.
+    pub enabled: Option<bool>,
+    /// Not valid before.
+    pub not_before: Option<OffsetDateTime>,
+    /// Not valid after.
+    pub expires_on: Option<OffsetDateTime>,
+    /// Created.
+    pub created_on: Option<OffsetDateTime>,
+    /// Last updated.
+    pub updated_on: Option<OffsetDateTime>,
+    /// Days a deleted secret stays recoverable.
+    pub recoverable_days: Option<i32>,
+    /// The vault's deletion recovery level.
+    pub recovery_level: Option<DeletionRecoveryLevel>,
+    /// The value's content type.
+    pub content_type: Option<String>,
+    /// Tags.
+    pub tags: HashMap<String, String>,
+    /// For a certificate's secret, the key's identifier.
+    pub key_id: Option<String>,
+    /// Whether the secret's lifetime is managed by Key Vault (a certificate's secret).
+    pub managed: Option<bool>,
+    /// For a certificate's secret, the previous certificate version.
+    pub previous_version: Option<String>,
+}
+
+impl SecretProperties {
+    #[allow(clippy::too_many_arguments)]
+    fn from_parts(
+        id: Option<&str>,
+        attributes: Option<&azkv_models::SecretAttributes>,
+        tags: Option<&std::collections::BTreeMap<String, String>>,
+        content_type: Option<&str>,
+        managed: Option<bool>,
+        key_id: Option<&str>,
+        previous_version: Option<&str>,
+    ) -> Self {
+        let parsed = id.and_then(|id| SecretIdentifier::parse(id).ok());
+        let a = attributes.cloned().unwrap_or_default();
+        Self {
+            id: id.map(str::to_owned),
+            name: parsed.as_ref().map(|p| p.name().to_owned()).unwrap_or_default(),
+            version: parsed.as_ref().and_then(|p| p.version().map(str::to_owned)),
+            vault_url: parsed.as_ref().map(|p| p.vault_url().to_owned()),
+            enabled: a.enabled,
+            not_before: a.not_before,
+            expires_on: a.expires,
+            created_on: a.created,
+            updated_on: a.updated,
+            recoverable_days: a.recoverable_days,
+            recovery_level: a.recovery_level,
+            content_type: content_type.map(str::to_owned),
+            tags: tags.map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default(),
+            key_id: key_id.map(str::to_owned),
+            managed,
+            previous_version: previous_version.map(str::to_owned),
+        }
+    }
+
+    pub(crate) fn from_bundle(b: &SecretBundle) -> Self {
+        Self::from_parts(
+            b.id.as_deref(),
+            b.attributes.as_ref(),
+            b.tags.as_ref(),
+            b.content_type.as_deref(),
+            b.managed,
+            b.kid.as_deref(),
+            b.previous_version.as_deref(),
+        )
+    }
+
+    pub(crate) fn from_item(i: &SecretItem) -> Self {
+        Self::from_parts(
+            i.id.as_deref(),
+            i.attributes.as_ref(),
+            i.tags.as_ref(),
+            i.content_type.as_deref(),
+            i.managed,
+            None,
+            None,
+        )
+    }
+
+    /// Properties named `name` (for tests and mocks).
+    pub fn with_name(name: impl Into<String>) -> Self {
+        Self { name: name.into(), ..Self::default() }
+    }
+}
+
+/// A deleted secret: its properties and its deletion schedule.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DeletedSecret {
+    /// The secret's properties.
+    pub properties: SecretProperties,
+    /// Where to recover it: `https://{vault}/deletedsecrets/{name}`. Absent in a vault without
+    /// soft delete, where the deletion is final at once.
+    pub recovery_id: Option<String>,
+    /// When it was deleted.
+    pub deleted_on: Option<OffsetDateTime>,
+    /// When it will be purged.
+    pub scheduled_purge_date: Option<OffsetDateTime>,
+}
+
+impl DeletedSecret {
+    /// The secret's name.
+    pub fn name(&self) -> &str {
+        &self.properties.name
+    }
+
+    pub(crate) fn from_bundle(b: &DeletedSecretBundle) -> Self {
+        let mut properties = SecretProperties::from_parts(
+            b.id.as_deref(),
+            b.attributes.as_ref(),
+            b.tags.as_ref(),
+            b.content_type.as_deref(),
+            b.managed,
+            b.kid.as_deref(),
+            b.previous_version.as_deref(),
+        );
+        fill_name_from_recovery_id(&mut properties, b.recovery_id.as_deref());
+        Self {
+            properties,
+            recovery_id: b.recovery_id.clone(),
+            deleted_on: b.deleted_date,
+            scheduled_purge_date: b.scheduled_purge_date,
+        }
+    }
+
+    pub(crate) fn from_item(i: &DeletedSecretItem) -> Self {
+        let mut properties = SecretProperties::from_parts(
+            i.id.as_deref(),
+            i.attributes.as_ref(),
+            i.tags.as_ref(),
+            i.content_type.as_deref(),
+            i.managed,
+            None,
+            None,
+        );
+        fill_name_from_recovery_id(&mut properties, i.recovery_id.as_deref());
+        Self {
+            properties,
+            recovery_id: i.recovery_id.clone(),
+            deleted_on: i.deleted_date,
+            scheduled_purge_date: i.scheduled_purge_date,
+        }
+    }
+}
+
+fn fill_name_from_recovery_id(properties: &mut SecretProperties, recovery_id: Option<&str>) {
+    if properties.name.is_empty()
+        && let Some(parsed) = recovery_id.and_then(|r| SecretIdentifier::parse(r).ok())
+    {
+        properties.name = parsed.name().to_owned();
+        properties.vault_url = Some(parsed.vault_url().to_owned());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn value_is_redacted_in_debug_and_display() {
+        let s = KeyVaultSecret::new("n", "canary-value", SecretProperties::with_name("n"));
+        assert!(!format!("{s:?}").contains("canary"));
+        assert!(!s.to_string().contains("canary"));
+        assert_eq!(s.value(), "canary-value");
+    }
+
+    #[test]
+    fn properties_come_from_the_identifier_and_attributes() {
+        let bundle: SecretBundle = serde_json::from_value(serde_json::json!({
+            "value": "v", "id": "https://myvault.vault.azure.net:8443/secrets/name1/0123456789abcdef0123456789abcdef",
+            "contentType": "text/plain", "tags": {"a": "b"}, "kid": "https://k", "managed": true,
+            "attributes": {"enabled": false, "nbf": 1, "exp": 2, "created": 3, "updated": 4, "recoverableDays": 90, "recoveryLevel": "Recoverable+Purgeable"}
+        }))
+        .unwrap();
+        let s = KeyVaultSecret::from_bundle(bundle);
+        let p = &s.properties;
+        assert_eq!(s.name, "name1");
+        assert_eq!(p.version.as_deref(), Some("0123456789abcdef0123456789abcdef"));
+        assert_eq!(p.vault_url.as_deref(), Some("https://myvault.vault.azure.net:8443"));
+        assert_eq!(p.enabled, Some(false));
+        assert_eq!(p.not_before.map(|t| t.unix_timestamp()), Some(1));
+        assert_eq!(p.expires_on.map(|t| t.unix_timestamp()), Some(2));
+        assert_eq!(p.created_on.map(|t| t.unix_timestamp()), Some(3));
+        assert_eq!(p.updated_on.map(|t| t.unix_timestamp()), Some(4));
+        assert_eq!(p.recoverable_days, Some(90));
+        assert_eq!(p.recovery_level, Some(DeletionRecoveryLevel::RecoverablePurgeable));
+        assert_eq!(p.tags.get("a").map(String::as_str), Some("b"));
+        assert_eq!(p.key_id.as_deref(), Some("https://k"));
+        assert_eq!(p.managed, Some(true));
+    }
+}
