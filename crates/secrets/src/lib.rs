@@ -1,5 +1,8 @@
 //! Azure Key Vault secrets client.
 
+mod api;
+#[cfg(feature = "blocking")]
+pub mod blocking;
 mod builder;
 pub mod challenge;
 mod client;
@@ -9,6 +12,9 @@ mod pager;
 mod poller;
 mod secret;
 
+#[cfg(feature = "mock")]
+pub use api::MockSecretClientApi;
+pub use api::SecretClientApi;
 pub use builder::SecretClientBuilder;
 pub use client::SecretClient;
 pub use error::{Error, Result, ServiceError};

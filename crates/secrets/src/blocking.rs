@@ -1,0 +1,270 @@
+//! A blocking client for code without an async runtime (feature `blocking`).
+//!
+//! ```no_run
+//! # fn f(credential: std::sync::Arc<dyn azkv_pipeline::TokenCredential>) -> azkv_secrets::Result<()> {
+//! use azkv_secrets::blocking::SecretClient;
+//! let client = SecretClient::new("https://myvault.vault.azure.net", credential, None)?;
+//! client.set_secret("db-password", "hunter2", None)?;
+//! println!("{}", client.get_secret("db-password")?.value());
+//! for secret in client.list_properties_of_secrets(None) {
+//!     println!("{}", secret?.name);
+//! }
+//! client.begin_delete_secret("db-password")?.wait()?;
+//! # Ok(()) }
+//! ```
+
+use std::future::Future;
+use std::sync::Arc;
+
+use azkv_pipeline::{Request, Response, TokenCredential};
+use futures::StreamExt;
+
+use crate::{
+    DeletedSecret, Error, KeyVaultSecret, ListOptions, Page, Result, SecretClientOptions, SecretProperties,
+    SetSecretOptions, UpdateSecretProperties,
+};
+
+/// The blocking secrets client: the async client driven by a private single-threaded runtime.
+///
+/// Use it from ordinary threads. Calling it from inside an async runtime returns
+/// [`Error::InvalidArgument`] rather than blocking the runtime (or panicking).
+#[derive(Debug, Clone)]
+pub struct SecretClient {
+    inner: crate::SecretClient,
+    runtime: Arc<tokio::runtime::Runtime>,
+}
+
+fn block_on<F: Future>(runtime: &tokio::runtime::Runtime, future: F) -> Result<F::Output> {
+    if tokio::runtime::Handle::try_current().is_ok() {
+        return Err(Error::InvalidArgument(
+            "the blocking client was called inside an async runtime; use azkv_secrets::SecretClient there".into(),
+        ));
+    }
+    Ok(runtime.block_on(future))
+}
+
+impl SecretClient {
+    /// A blocking client; see [`crate::SecretClient::new`].
+    ///
+    /// # Errors
+    /// As [`crate::SecretClient::new`], or when the runtime cannot start.
+    pub fn new(
+        vault_url: &str,
+        credential: Arc<dyn TokenCredential>,
+        options: Option<SecretClientOptions>,
+    ) -> Result<Self> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::InvalidArgument(format!("cannot start the blocking client's runtime: {e}")))?;
+        let inner = crate::SecretClient::new(vault_url, credential, options)?;
+        Ok(Self { inner, runtime: Arc::new(runtime) })
+    }
+
+    /// Wraps an async client.
+    ///
+    /// # Errors
+    /// When the runtime cannot start.
+    pub fn from_async(inner: crate::SecretClient) -> Result<Self> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::InvalidArgument(format!("cannot start the blocking client's runtime: {e}")))?;
+        Ok(Self { inner, runtime: Arc::new(runtime) })
+    }
+
+    /// The async client inside.
+    pub fn as_async(&self) -> &crate::SecretClient {
+        &self.inner
+    }
+
+    fn run<T>(&self, future: impl Future<Output = Result<T>>) -> Result<T> {
+        block_on(&self.runtime, future)?
+    }
+
+    /// See [`crate::SecretClient::set_secret`].
+    ///
+    /// # Errors
+    /// As the async operation.
+    pub fn set_secret(&self, name: &str, value: &str, options: Option<SetSecretOptions>) -> Result<KeyVaultSecret> {
+        self.run(self.inner.set_secret(name, value, options))
+    }
+
+    /// See [`crate::SecretClient::get_secret`].
+    ///
+    /// # Errors
+    /// As the async operation.
+    pub fn get_secret(&self, name: &str) -> Result<KeyVaultSecret> {
+        self.run(self.inner.get_secret(name))
+    }
+
+    /// See [`crate::SecretClient::get_secret_version`].
+    ///
+    /// # Errors
+    /// As the async operation.
+    pub fn get_secret_version(
+        &self,
+        name: &str,
+        version: &str,
+        out_content_type: Option<&str>,
+    ) -> Result<KeyVaultSecret> {
+        self.run(self.inner.get_secret_version(name, version, out_content_type))
+    }
+
+    /// See [`crate::SecretClient::update_secret_properties`].
+    ///
+    /// # Errors
+    /// As the async operation.
+    pub fn update_secret_properties(
+        &self,
+        name: &str,
+        version: Option<&str>,
+        changes: UpdateSecretProperties,
+    ) -> Result<SecretProperties> {
+        self.run(self.inner.update_secret_properties(name, version, changes))
+    }
+
+    /// See [`crate::SecretClient::begin_delete_secret`].
+    ///
+    /// # Errors
+    /// As the async operation.
+    pub fn begin_delete_secret(&self, name: &str) -> Result<Poller<DeletedSecret>> {
+        let inner = self.run(self.inner.begin_delete_secret(name))?;
+        Ok(Poller { inner, runtime: self.runtime.clone() })
+    }
+
+    /// See [`crate::SecretClient::begin_recover_deleted_secret`].
+    ///
+    /// # Errors
+    /// As the async operation.
+    pub fn begin_recover_deleted_secret(&self, name: &str) -> Result<Poller<SecretProperties>> {
+        let inner = self.run(self.inner.begin_recover_deleted_secret(name))?;
+        Ok(Poller { inner, runtime: self.runtime.clone() })
+    }
+
+    /// See [`crate::SecretClient::get_deleted_secret`].
+    ///
+    /// # Errors
+    /// As the async operation.
+    pub fn get_deleted_secret(&self, name: &str) -> Result<DeletedSecret> {
+        self.run(self.inner.get_deleted_secret(name))
+    }
+
+    /// See [`crate::SecretClient::purge_deleted_secret`].
+    ///
+    /// # Errors
+    /// As the async operation.
+    pub fn purge_deleted_secret(&self, name: &str) -> Result<()> {
+        self.run(self.inner.purge_deleted_secret(name))
+    }
+
+    /// See [`crate::SecretClient::backup_secret`].
+    ///
+    /// # Errors
+    /// As the async operation.
+    pub fn backup_secret(&self, name: &str) -> Result<Vec<u8>> {
+        self.run(self.inner.backup_secret(name))
+    }
+
+    /// See [`crate::SecretClient::restore_secret_backup`].
+    ///
+    /// # Errors
+    /// As the async operation.
+    pub fn restore_secret_backup(&self, backup: &[u8]) -> Result<SecretProperties> {
+        self.run(self.inner.restore_secret_backup(backup))
+    }
+
+    /// See [`crate::SecretClient::send_request`].
+    ///
+    /// # Errors
+    /// As the async operation.
+    pub fn send_request(&self, request: Request) -> Result<Response> {
+        self.run(self.inner.send_request(request))
+    }
+
+    /// See [`crate::SecretClient::list_properties_of_secrets`]; an iterator fetching pages as
+    /// it goes.
+    pub fn list_properties_of_secrets(&self, options: Option<ListOptions>) -> Iter<SecretProperties> {
+        Iter { pager: self.inner.list_properties_of_secrets(options), runtime: self.runtime.clone(), refused: false }
+    }
+
+    /// See [`crate::SecretClient::list_properties_of_secret_versions`].
+    pub fn list_properties_of_secret_versions(
+        &self,
+        name: &str,
+        options: Option<ListOptions>,
+    ) -> Iter<SecretProperties> {
+        Iter {
+            pager: self.inner.list_properties_of_secret_versions(name, options),
+            runtime: self.runtime.clone(),
+            refused: false,
+        }
+    }
+
+    /// See [`crate::SecretClient::list_deleted_secrets`].
+    pub fn list_deleted_secrets(&self, options: Option<ListOptions>) -> Iter<DeletedSecret> {
+        Iter { pager: self.inner.list_deleted_secrets(options), runtime: self.runtime.clone(), refused: false }
+    }
+}
+
+/// A blocking listing: an iterator of items; [`Iter::pages`] for pages.
+#[derive(Debug)]
+pub struct Iter<T> {
+    pager: crate::Pager<T>,
+    runtime: Arc<tokio::runtime::Runtime>,
+    refused: bool,
+}
+
+impl<T: Send + 'static> Iter<T> {
+    /// The pages instead of the items, each with its continuation token.
+    pub fn pages(self) -> impl Iterator<Item = Result<Page<T>>> {
+        let runtime = self.runtime;
+        let mut pages = Box::pin(self.pager.into_pages());
+        let mut refused = false;
+        std::iter::from_fn(move || {
+            if refused {
+                return None;
+            }
+            block_on(&runtime, pages.next()).unwrap_or_else(|e| {
+                refused = true;
+                Some(Err(e))
+            })
+        })
+    }
+}
+
+impl<T: Send + 'static> Iterator for Iter<T> {
+    type Item = Result<T>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.refused {
+            return None;
+        }
+        block_on(&self.runtime, self.pager.next()).unwrap_or_else(|e| {
+            self.refused = true;
+            Some(Err(e))
+        })
+    }
+}
+
+/// A blocking poller.
+#[derive(Debug)]
+pub struct Poller<T> {
+    inner: crate::Poller<T>,
+    runtime: Arc<tokio::runtime::Runtime>,
+}
+
+impl<T> Poller<T> {
+    /// The operation's first result.
+    pub fn result(&self) -> &T {
+        self.inner.result()
+    }
+
+    /// Blocks until the operation completes.
+    ///
+    /// # Errors
+    /// As [`crate::Poller::wait`].
+    pub fn wait(self) -> Result<T> {
+        block_on(&self.runtime, self.inner.wait())?
+    }
+}
