@@ -1,5 +1,6 @@
 //! Project automation: `cargo xtask test`, `cargo xtask codegen`, `cargo xtask bench`.
 
+mod codegen;
 mod flags;
 mod test;
 
@@ -13,6 +14,7 @@ fn main() -> anyhow::Result<()> {
     };
     match command.as_str() {
         "test" => test::run(rest),
+        "codegen" => codegen::run(rest),
         "help" | "--help" | "-h" => {
             println!("{}", flags::HELP);
             Ok(())

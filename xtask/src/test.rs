@@ -5,19 +5,32 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 
-/// One step: a name and a cargo command line.
+/// One step: a name and what it runs.
 struct Step {
     name: &'static str,
-    args: &'static [&'static str],
+    action: Action,
+}
+
+/// What a step runs: a cargo command line, or a check inside this process.
+enum Action {
+    Cargo(&'static [&'static str]),
+    InProcess { shown_as: &'static str, run: fn() -> anyhow::Result<()> },
 }
 
 const STEPS: &[Step] = &[
-    Step { name: "format", args: &["fmt", "--all", "--check"] },
+    Step {
+        name: "codegen",
+        action: Action::InProcess {
+            shown_as: "cargo xtask codegen --check",
+            run: || crate::codegen::check(&crate::codegen::output_dir()),
+        },
+    },
+    Step { name: "format", action: Action::Cargo(&["fmt", "--all", "--check"]) },
     Step {
         name: "clippy",
-        args: &["clippy", "--workspace", "--all-targets", "--all-features", "--", "-D", "warnings"],
+        action: Action::Cargo(&["clippy", "--workspace", "--all-targets", "--all-features", "--", "-D", "warnings"]),
     },
-    Step { name: "tests", args: &["test", "--workspace", "--all-features"] },
+    Step { name: "tests", action: Action::Cargo(&["test", "--workspace", "--all-features"]) },
 ];
 
 pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
@@ -28,15 +41,23 @@ pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let total = Instant::now();
     for (i, step) in STEPS.iter().enumerate() {
-        println!("==> [{}/{}] {}: cargo {}", i + 1, STEPS.len(), step.name, step.args.join(" "));
         let started = Instant::now();
-        let status = Command::new(&cargo)
-            .args(step.args)
-            .current_dir(&root)
-            .status()
-            .with_context(|| format!("cannot run cargo for step `{}`", step.name))?;
-        if !status.success() {
-            bail!("step `{}` failed ({status})", step.name);
+        match &step.action {
+            Action::Cargo(args) => {
+                println!("==> [{}/{}] {}: cargo {}", i + 1, STEPS.len(), step.name, args.join(" "));
+                let status = Command::new(&cargo)
+                    .args(*args)
+                    .current_dir(&root)
+                    .status()
+                    .with_context(|| format!("cannot run cargo for step `{}`", step.name))?;
+                if !status.success() {
+                    bail!("step `{}` failed ({status})", step.name);
+                }
+            }
+            Action::InProcess { shown_as, run } => {
+                println!("==> [{}/{}] {}: {shown_as}", i + 1, STEPS.len(), step.name);
+                run().with_context(|| format!("step `{}` failed", step.name))?;
+            }
         }
         println!("==> {} passed in {:.1}s", step.name, started.elapsed().as_secs_f64());
     }
