@@ -17,7 +17,6 @@ const WHAT: &str = "AzureDeveloperCliCredential";
 ///
 /// Defaults: no tenant, `azd` found on `PATH`, a 10 s timeout, the system clock.
 #[derive(Debug, Clone)]
-#[non_exhaustive]
 pub struct AzureDeveloperCliCredentialOptions {
     /// The tenant to request tokens in (`--tenant-id`).
     pub tenant_id: Option<String>,

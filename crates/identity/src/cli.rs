@@ -20,7 +20,6 @@ const WHAT: &str = "AzureCliCredential";
 /// Defaults: no tenant (the CLI's default), `az` (`az.cmd` on Windows) found on `PATH`, a 10 s
 /// timeout, the system clock, the machine's UTC offset for `expiresOn`.
 #[derive(Debug, Clone)]
-#[non_exhaustive]
 pub struct AzureCliCredentialOptions {
     /// The tenant to request tokens in (`--tenant`).
     pub tenant_id: Option<String>,

@@ -19,7 +19,6 @@ use crate::workload::{WorkloadIdentityCredential, WorkloadIdentityCredentialOpti
 /// `credential` (transport, authority, environment, clock) applies to every source and
 /// replaces the `credential` and `time` fields of the per-source options below.
 #[derive(Debug, Clone, Default)]
-#[non_exhaustive]
 pub struct DefaultAzureCredentialOptions {
     /// Transport, authority, environment and clock for every source.
     pub credential: CredentialOptions,

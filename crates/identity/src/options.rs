@@ -12,7 +12,6 @@ use crate::env::Env;
 /// Defaults: the reqwest transport, the authority host from `AZURE_AUTHORITY_HOST` or the
 /// public cloud, the process environment, the system clock.
 #[derive(Debug, Clone, Default)]
-#[non_exhaustive]
 pub struct CredentialOptions {
     /// The transport for token requests; `None` for
     /// `azkv_pipeline::transport::new_reqwest_client(&TransportOptions::default())`.

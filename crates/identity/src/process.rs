@@ -41,7 +41,19 @@ impl Tool<'_> {
         let what = self.what;
         let mut command = tokio::process::Command::new(program);
         command.args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).kill_on_drop(true);
-        let child = match command.spawn() {
+        let mut spawned = command.spawn();
+        // ETXTBSY: another thread forked while the program's file was still open for writing
+        // (a freshly written script); the fork's copy closes on exec, so trying again works.
+        for _ in 0..20 {
+            match &spawned {
+                Err(e) if e.raw_os_error() == Some(26) && cfg!(unix) => {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                    spawned = command.spawn();
+                }
+                _ => break,
+            }
+        }
+        let child = match spawned {
             Ok(child) => child,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Err(Error::credential_unavailable(format!(

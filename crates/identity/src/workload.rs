@@ -20,7 +20,6 @@ pub const ASSERTION_REREAD_AFTER: time::Duration = time::Duration::minutes(10);
 
 /// Options for [`WorkloadIdentityCredential`]. Each `None` field falls back to its variable.
 #[derive(Debug, Clone, Default)]
-#[non_exhaustive]
 pub struct WorkloadIdentityCredentialOptions {
     /// Transport, authority, environment and clock.
     pub credential: CredentialOptions,

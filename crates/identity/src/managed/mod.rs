@@ -40,7 +40,6 @@ pub enum UserAssignedId {
 /// `C:\ProgramData\AzureConnectedMachineAgent\Tokens\` (Windows); a 1 s IMDS probe when
 /// `probe_imds` is set; 6 IMDS retries.
 #[derive(Debug, Clone)]
-#[non_exhaustive]
 pub struct ManagedIdentityCredentialOptions {
     /// Transport, environment and clock (the authority host is not used).
     pub credential: CredentialOptions,

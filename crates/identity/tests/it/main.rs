@@ -1,0 +1,14 @@
+//! Integration tests for azkv-identity: wiremock token endpoints, fake `az`/`azd` scripts,
+//! chains, the cache and redaction.
+
+mod cache;
+mod chain;
+mod client_certificate;
+mod client_secret;
+mod common;
+mod default;
+#[cfg(unix)]
+mod developer_tools;
+mod managed;
+mod redaction;
+mod workload;

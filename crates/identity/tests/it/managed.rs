@@ -1,0 +1,366 @@
+//! ManagedIdentityCredential: wiremock stand-ins for IMDS, App Service, Arc and Cloud Shell.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use azkv_identity::{
+    CredentialOptions, ManagedIdentityCredential, ManagedIdentityCredentialOptions, MapEnv, UserAssignedId,
+};
+use azkv_pipeline::test_util::ManualTime;
+use azkv_pipeline::{HttpClient, Request, Response, TokenCredential, TokenRequestOptions};
+use time::macros::datetime;
+use wiremock::matchers::{body_string, header, header_exists, method, path, query_param, query_param_is_missing};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::common::{SCOPE, TempDir, transport};
+
+const RESOURCE: &str = "https://vault.azure.net";
+
+fn mi_token(token: &str, expires_on: serde_json::Value) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(serde_json::json!({
+        "access_token": token, "expires_on": expires_on, "resource": RESOURCE, "token_type": "Bearer",
+    }))
+}
+
+fn mi_options(env: MapEnv, clock: &ManualTime) -> ManagedIdentityCredentialOptions {
+    ManagedIdentityCredentialOptions {
+        credential: CredentialOptions::default()
+            .with_transport(transport())
+            .with_env(Arc::new(env))
+            .with_time(clock.components()),
+        ..Default::default()
+    }
+}
+
+fn imds_options(server: &MockServer, env: MapEnv, clock: &ManualTime) -> ManagedIdentityCredentialOptions {
+    ManagedIdentityCredentialOptions {
+        imds_endpoint: Some(format!("{}/metadata/identity/oauth2/token", server.uri())),
+        ..mi_options(env, clock)
+    }
+}
+
+async fn get(credential: &ManagedIdentityCredential) -> azkv_pipeline::Result<azkv_pipeline::AccessToken> {
+    credential.get_token(&[SCOPE], &TokenRequestOptions::default()).await
+}
+
+#[tokio::test]
+async fn imds_system_assigned() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/metadata/identity/oauth2/token"))
+        .and(query_param("api-version", "2018-02-01"))
+        .and(query_param("resource", RESOURCE))
+        .and(query_param_is_missing("client_id"))
+        .and(header("metadata", "true"))
+        .respond_with(mi_token("imds-token", serde_json::json!("1795428000")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let clock = ManualTime::default();
+    let credential = ManagedIdentityCredential::new(Some(imds_options(&server, MapEnv::default(), &clock))).unwrap();
+    assert_eq!(credential.source_name(), "Imds");
+    let token = get(&credential).await.unwrap();
+    assert_eq!(token.token.expose(), "imds-token");
+    assert_eq!(token.expires_on, datetime!(2026-11-23 10:00:00 UTC));
+}
+
+#[tokio::test]
+async fn imds_user_assigned_ids() {
+    let cases = [
+        (None, Some(("AZURE_CLIENT_ID", "env-client")), ("client_id", "env-client")),
+        (Some(UserAssignedId::ClientId("c".into())), Some(("AZURE_CLIENT_ID", "ignored")), ("client_id", "c")),
+        (Some(UserAssignedId::ObjectId("o".into())), None, ("object_id", "o")),
+        (Some(UserAssignedId::ResourceId("/subscriptions/s/r".into())), None, ("msi_res_id", "/subscriptions/s/r")),
+    ];
+    for (id, env, (param, value)) in cases {
+        let server = MockServer::start().await;
+        Mock::given(query_param(param, value))
+            .respond_with(mi_token("ua", serde_json::json!(1_795_428_000)))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let clock = ManualTime::default();
+        let env = env.map(|(n, v)| MapEnv::new([(n, v)])).unwrap_or_default();
+        let options = ManagedIdentityCredentialOptions { user_assigned_id: id, ..imds_options(&server, env, &clock) };
+        let credential = ManagedIdentityCredential::new(Some(options)).unwrap();
+        assert_eq!(get(&credential).await.unwrap().token.expose(), "ua", "{param}");
+    }
+}
+
+#[tokio::test]
+async fn imds_retries_410_and_5xx_with_backoff_on_the_injected_sleep() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET")).respond_with(ResponseTemplate::new(410)).up_to_n_times(1).mount(&server).await;
+    Mock::given(method("GET")).respond_with(ResponseTemplate::new(500)).up_to_n_times(1).mount(&server).await;
+    Mock::given(method("GET")).respond_with(ResponseTemplate::new(404)).up_to_n_times(1).mount(&server).await;
+    Mock::given(method("GET")).respond_with(mi_token("late", serde_json::json!("1795428000"))).mount(&server).await;
+    let clock = ManualTime::default();
+    let credential = ManagedIdentityCredential::new(Some(imds_options(&server, MapEnv::default(), &clock))).unwrap();
+    assert_eq!(get(&credential).await.unwrap().token.expose(), "late");
+    assert_eq!(clock.sleeps(), [Duration::from_secs(1), Duration::from_secs(2), Duration::from_secs(4)]);
+}
+
+#[tokio::test]
+async fn imds_gives_up_after_its_retries() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET")).respond_with(ResponseTemplate::new(503)).expect(3).mount(&server).await;
+    let clock = ManualTime::default();
+    let options =
+        ManagedIdentityCredentialOptions { imds_max_retries: 2, ..imds_options(&server, MapEnv::default(), &clock) };
+    let credential = ManagedIdentityCredential::new(Some(options)).unwrap();
+    let e = get(&credential).await.unwrap_err();
+    assert!(!e.is_credential_unavailable());
+    assert!(e.to_string().contains("HTTP 503"), "{e}");
+}
+
+#[tokio::test]
+async fn imds_probe_unreachable_is_unavailable() {
+    // Nothing listens on port 1.
+    let clock = ManualTime::default();
+    let options = ManagedIdentityCredentialOptions {
+        imds_endpoint: Some("http://127.0.0.1:1/metadata/identity/oauth2/token".into()),
+        probe_imds: true,
+        ..mi_options(MapEnv::default(), &clock)
+    };
+    let credential = ManagedIdentityCredential::new(Some(options)).unwrap();
+    let e = get(&credential).await.unwrap_err();
+    assert!(e.is_credential_unavailable(), "{e}");
+    assert!(e.to_string().contains("IMDS cannot be reached"), "{e}");
+    assert!(clock.sleeps().is_empty(), "the probe does not retry");
+}
+
+/// A transport that never answers.
+#[derive(Debug)]
+struct Hang;
+
+#[async_trait]
+impl HttpClient for Hang {
+    async fn execute(&self, _: &Request) -> azkv_pipeline::Result<Response> {
+        std::future::pending().await
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn imds_probe_times_out_fast() {
+    let clock = ManualTime::default();
+    let mut options = ManagedIdentityCredentialOptions { probe_imds: true, ..mi_options(MapEnv::default(), &clock) };
+    options.credential.transport = Some(Arc::new(Hang));
+    let credential = ManagedIdentityCredential::new(Some(options)).unwrap();
+    let started = tokio::time::Instant::now();
+    let e = get(&credential).await.unwrap_err();
+    assert!(e.is_credential_unavailable(), "{e}");
+    assert!(e.to_string().contains("no answer from IMDS within 1s"), "{e}");
+    assert_eq!(started.elapsed(), Duration::from_secs(1));
+}
+
+#[tokio::test]
+async fn imds_probe_answered_400_means_no_identity() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(400).set_body_json(
+                serde_json::json!({"error": "invalid_request", "error_description": "Identity not found"}),
+            ),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let clock = ManualTime::default();
+    let options =
+        ManagedIdentityCredentialOptions { probe_imds: true, ..imds_options(&server, MapEnv::default(), &clock) };
+    let credential = ManagedIdentityCredential::new(Some(options)).unwrap();
+    let e = get(&credential).await.unwrap_err();
+    assert!(e.is_credential_unavailable(), "{e}");
+    assert!(e.to_string().contains("Identity not found"), "{e}");
+}
+
+#[tokio::test]
+async fn imds_probe_success_then_normal_requests() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(mi_token("probed", serde_json::json!(1_795_428_000)))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let clock = ManualTime::default();
+    let options =
+        ManagedIdentityCredentialOptions { probe_imds: true, ..imds_options(&server, MapEnv::default(), &clock) };
+    let credential = ManagedIdentityCredential::new(Some(options)).unwrap();
+    assert_eq!(get(&credential).await.unwrap().token.expose(), "probed");
+    let none = TokenRequestOptions::default();
+    let other = credential.get_token(&["https://storage.azure.com/.default"], &none).await;
+    assert_eq!(other.unwrap().token.expose(), "probed");
+}
+
+#[tokio::test]
+async fn app_service_with_header_and_older_date_format() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/msi/token"))
+        .and(query_param("api-version", "2019-08-01"))
+        .and(query_param("resource", RESOURCE))
+        .and(query_param("mi_res_id", "/sub/x"))
+        .and(header("x-identity-header", "canary-identity-header"))
+        .respond_with(mi_token("app-service", serde_json::json!("11/23/2026 10:00:00 +00:00")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let clock = ManualTime::default();
+    let env = MapEnv::new([
+        ("IDENTITY_ENDPOINT", format!("{}/msi/token", server.uri())),
+        ("IDENTITY_HEADER", "canary-identity-header".to_owned()),
+    ]);
+    let options = ManagedIdentityCredentialOptions {
+        user_assigned_id: Some(UserAssignedId::ResourceId("/sub/x".into())),
+        ..mi_options(env, &clock)
+    };
+    let credential = ManagedIdentityCredential::new(Some(options)).unwrap();
+    assert_eq!(credential.source_name(), "AppService");
+    assert!(!format!("{credential:?}").contains("canary"));
+    let token = get(&credential).await.unwrap();
+    assert_eq!(token.token.expose(), "app-service");
+    assert_eq!(token.expires_on, datetime!(2026-11-23 10:00:00 UTC));
+}
+
+#[tokio::test]
+async fn app_service_user_assigned_by_client_and_object_id() {
+    for (id, param) in
+        [(UserAssignedId::ClientId("c1".into()), "client_id"), (UserAssignedId::ObjectId("o1".into()), "object_id")]
+    {
+        let server = MockServer::start().await;
+        Mock::given(query_param(param, if param == "client_id" { "c1" } else { "o1" }))
+            .respond_with(mi_token("ua", serde_json::json!("1795428000")))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let clock = ManualTime::default();
+        let env = MapEnv::new([("IDENTITY_ENDPOINT", server.uri()), ("IDENTITY_HEADER", "h".to_owned())]);
+        let options = ManagedIdentityCredentialOptions { user_assigned_id: Some(id), ..mi_options(env, &clock) };
+        let credential = ManagedIdentityCredential::new(Some(options)).unwrap();
+        assert_eq!(get(&credential).await.unwrap().token.expose(), "ua");
+    }
+}
+
+async fn arc_server(realm: &std::path::Path) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/metadata/identity/oauth2/token"))
+        .and(query_param("api-version", "2020-06-01"))
+        .and(query_param("resource", RESOURCE))
+        .and(header("authorization", "Basic canary-arc-key"))
+        .respond_with(mi_token("arc-token", serde_json::json!("1795428000")))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(header("metadata", "true"))
+        .respond_with(
+            ResponseTemplate::new(401)
+                .insert_header("www-authenticate", format!("Basic realm={}", realm.display()).as_str()),
+        )
+        .mount(&server)
+        .await;
+    server
+}
+
+fn arc_options(server: &MockServer, keys: &TempDir, clock: &ManualTime) -> ManagedIdentityCredentialOptions {
+    let env = MapEnv::new([
+        ("IDENTITY_ENDPOINT", format!("{}/metadata/identity/oauth2/token", server.uri())),
+        ("IMDS_ENDPOINT", "http://127.0.0.1:1".to_owned()),
+    ]);
+    ManagedIdentityCredentialOptions { arc_key_directory: Some(keys.path().to_owned()), ..mi_options(env, clock) }
+}
+
+#[tokio::test]
+async fn arc_answers_the_challenge_with_the_key_file() {
+    let keys = TempDir::new();
+    let key = keys.write("abc.key", "canary-arc-key");
+    let server = arc_server(&key).await;
+    let clock = ManualTime::default();
+    let credential = ManagedIdentityCredential::new(Some(arc_options(&server, &keys, &clock))).unwrap();
+    assert_eq!(credential.source_name(), "AzureArc");
+    assert_eq!(get(&credential).await.unwrap().token.expose(), "arc-token");
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 2);
+    assert!(!requests[0].headers.contains_key("authorization"));
+}
+
+#[tokio::test]
+async fn arc_refuses_key_files_outside_the_directory_with_another_extension_or_too_big() {
+    let keys = TempDir::new();
+    let elsewhere = TempDir::new();
+    let outside = elsewhere.write("abc.key", "canary-arc-key");
+    let wrong_ext = keys.write("abc.txt", "canary-arc-key");
+    let big = keys.write("big.key", &"x".repeat(4097));
+    let sneaky = keys.path().join("..").join(elsewhere.path().file_name().unwrap()).join("abc.key");
+    for (realm, why) in
+        [(outside, "is not in"), (wrong_ext, ".key extension"), (big, "at most 4096 bytes"), (sneaky, "is not in")]
+    {
+        let server = arc_server(&realm).await;
+        let clock = ManualTime::default();
+        let credential = ManagedIdentityCredential::new(Some(arc_options(&server, &keys, &clock))).unwrap();
+        let e = get(&credential).await.unwrap_err();
+        let text = e.to_string();
+        assert!(text.contains(why), "{text}");
+        assert!(!text.contains("canary"), "{text}");
+        assert_eq!(server.received_requests().await.unwrap().len(), 1, "no second request: {text}");
+    }
+}
+
+#[tokio::test]
+async fn cloud_shell_posts_the_resource() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/cloudshell"))
+        .and(header("metadata", "true"))
+        .and(body_string("resource=https%3A%2F%2Fvault.azure.net"))
+        .respond_with(mi_token("shell", serde_json::json!(1_795_428_000)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let clock = ManualTime::default();
+    let env = MapEnv::new([("MSI_ENDPOINT", format!("{}/cloudshell", server.uri()))]);
+    let credential = ManagedIdentityCredential::new(Some(mi_options(env, &clock))).unwrap();
+    assert_eq!(credential.source_name(), "CloudShell");
+    assert_eq!(get(&credential).await.unwrap().token.expose(), "shell");
+}
+
+#[tokio::test]
+async fn service_fabric_and_azure_ml_are_reported_as_unsupported() {
+    let clock = ManualTime::default();
+    let envs = [
+        MapEnv::new([
+            ("IDENTITY_ENDPOINT", "https://localhost:2377/"),
+            ("IDENTITY_HEADER", "h"),
+            ("IDENTITY_SERVER_THUMBPRINT", "t"),
+        ]),
+        MapEnv::new([("MSI_ENDPOINT", "http://127.0.0.1:1/"), ("MSI_SECRET", "s")]),
+    ];
+    for (env, name) in envs.into_iter().zip(["Service Fabric", "Azure Machine Learning"]) {
+        let credential = ManagedIdentityCredential::new(Some(mi_options(env, &clock))).unwrap();
+        let e = get(&credential).await.unwrap_err();
+        assert!(e.is_credential_unavailable());
+        assert!(e.to_string().contains(&format!("{name} managed identity is not supported")), "{e}");
+    }
+}
+
+#[tokio::test]
+async fn exactly_one_scope() {
+    let clock = ManualTime::default();
+    let credential = ManagedIdentityCredential::new(Some(mi_options(MapEnv::default(), &clock))).unwrap();
+    let e = credential.get_token(&["a", "b"], &TokenRequestOptions::default()).await.unwrap_err();
+    assert!(matches!(e, azkv_pipeline::Error::InvalidArgument(_)), "{e}");
+}
+
+#[tokio::test]
+async fn garbage_responses_are_not_quoted() {
+    let server = MockServer::start().await;
+    Mock::given(header_exists("metadata"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("canary-garbage {"))
+        .mount(&server)
+        .await;
+    let clock = ManualTime::default();
+    let credential = ManagedIdentityCredential::new(Some(imds_options(&server, MapEnv::default(), &clock))).unwrap();
+    let text = get(&credential).await.unwrap_err().to_string();
+    assert!(text.contains("not a token response") && !text.contains("canary"), "{text}");
+}

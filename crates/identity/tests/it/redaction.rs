@@ -1,0 +1,101 @@
+//! Nothing secret in Debug, Display or logs: canary values planted everywhere.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use azkv_identity::{
+    ClientCertificateCredential, ClientCertificateCredentialOptions, ClientSecretCredential, DefaultAzureCredential,
+    DefaultAzureCredentialOptions, EnvironmentCredential, MapEnv,
+};
+use azkv_pipeline::test_util::ManualTime;
+use azkv_pipeline::{TokenCredential, TokenRequestOptions};
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::common::{SCOPE, TENANT, aad_token, options};
+
+const CANARY: &str = "canary";
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn canaries_never_escape() {
+    let logs = Captured::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let server = MockServer::start().await;
+    // First a token, then failures carrying canaries in every field but error/error_description.
+    Mock::given(method("POST"))
+        .respond_with(aad_token("canary-access-token", 3600))
+        .up_to_n_times(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(500).set_body_string("canary-body {\"access_token\": \"canary\"}"))
+        .mount(&server)
+        .await;
+    let clock = ManualTime::default();
+    let env = MapEnv::new([
+        ("AZURE_TENANT_ID", TENANT),
+        ("AZURE_CLIENT_ID", "app"),
+        ("AZURE_CLIENT_SECRET", "canary-client-secret"),
+    ]);
+    let mut shown = Vec::new();
+
+    let secret =
+        ClientSecretCredential::new(TENANT, "app", "canary-secret", Some(options(&server, env.clone(), &clock)))
+            .unwrap();
+    let token = secret.get_token(&[SCOPE], &TokenRequestOptions::default()).await.unwrap();
+    shown.push(format!("{secret:?} {token:?} {env:?}"));
+
+    let pem = include_str!("../data/cert_and_key.pem");
+    let cert_options = ClientCertificateCredentialOptions {
+        credential: options(&server, env.clone(), &clock),
+        send_certificate_chain: Some(true),
+    };
+    let cert = ClientCertificateCredential::new(TENANT, "app", pem, Some(cert_options)).unwrap();
+    cert.get_token(&[SCOPE], &TokenRequestOptions::default()).await.unwrap();
+    shown.push(format!("{cert:?}"));
+
+    let environment = EnvironmentCredential::new(Some(options(&server, env.clone(), &clock))).unwrap();
+    shown.push(format!("{environment:?}"));
+    // Refresh ahead fails (500, retried on the manual clock) and logs a warning.
+    clock.advance(std::time::Duration::from_secs(3400));
+    secret.get_token(&[SCOPE], &TokenRequestOptions::default()).await.unwrap();
+    let e = environment.get_token(&[SCOPE], &TokenRequestOptions::default()).await.unwrap_err();
+    shown.push(format!("{e} {e:?}"));
+
+    let dac_options = DefaultAzureCredentialOptions { credential: options(&server, env, &clock), ..Default::default() };
+    let dac = DefaultAzureCredential::new(Some(dac_options)).unwrap();
+    shown.push(format!("{dac:?}"));
+
+    let logs = logs.text();
+    assert!(logs.contains("token refresh failed"), "the warning was captured: {logs}");
+    for text in shown.iter().chain([&logs]) {
+        assert!(!text.contains(CANARY), "leaked: {text}");
+        assert!(!text.contains("PRIVATE KEY") && !text.contains("MII"), "leaked key material: {text}");
+    }
+}
