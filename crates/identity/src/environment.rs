@@ -22,8 +22,8 @@ pub struct EnvironmentCredential {
 
 #[derive(Debug)]
 enum Inner {
-    Secret(ClientSecretCredential),
-    Certificate(ClientCertificateCredential),
+    Secret(Box<ClientSecretCredential>),
+    Certificate(Box<ClientCertificateCredential>),
 }
 
 impl EnvironmentCredential {
@@ -49,7 +49,7 @@ impl EnvironmentCredential {
         let invalid = |e: Error| (format!("{WHAT}: {e}"), false);
         match (tenant, client, secret, cert_path) {
             (Some(t), Some(c), Some(s), _) => {
-                ClientSecretCredential::new(t, c, s, Some(options)).map(Inner::Secret).map_err(invalid)
+                ClientSecretCredential::new(t, c, s, Some(options)).map(|c| Inner::Secret(Box::new(c))).map_err(invalid)
             }
             (Some(t), Some(c), None, Some(path)) => {
                 if env.var(vars::AZURE_CLIENT_CERTIFICATE_PASSWORD).is_some_and(|p| !p.is_empty()) {
@@ -64,7 +64,7 @@ impl EnvironmentCredential {
                 }
                 let options = ClientCertificateCredentialOptions { credential: options, send_certificate_chain: None };
                 ClientCertificateCredential::from_pem_file(t, c, path, Some(options))
-                    .map(Inner::Certificate)
+                    .map(|c| Inner::Certificate(Box::new(c)))
                     .map_err(invalid)
             }
             (t, c, _, _) => {

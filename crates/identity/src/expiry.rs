@@ -26,11 +26,11 @@ pub(crate) fn parse_expires_in(value: &Value, now: OffsetDateTime) -> Option<Off
         Value::String(s) => s.trim().parse::<f64>().ok()?,
         _ => return None,
     };
-    (secs.is_finite() && secs >= 0.0 && secs < 1e10).then(|| now + Duration::seconds_f64(secs))
+    (secs.is_finite() && (0.0..1e10).contains(&secs)).then(|| now + Duration::seconds_f64(secs))
 }
 
 fn from_epoch(secs: f64) -> Option<OffsetDateTime> {
-    if !secs.is_finite() || secs < 0.0 || secs > 253_402_300_799.0 {
+    if !secs.is_finite() || !(0.0..=253_402_300_799.0).contains(&secs) {
         return None;
     }
     OffsetDateTime::from_unix_timestamp(secs as i64).ok()
@@ -43,11 +43,11 @@ fn parse_us_date(s: &str) -> Option<OffsetDateTime> {
     let clock = parts.next()?;
     let mut rest: Vec<&str> = parts.collect();
     let mut pm = None;
-    if let Some(first) = rest.first() {
-        if first.eq_ignore_ascii_case("AM") || first.eq_ignore_ascii_case("PM") {
-            pm = Some(first.eq_ignore_ascii_case("PM"));
-            rest.remove(0);
-        }
+    if let Some(first) = rest.first()
+        && (first.eq_ignore_ascii_case("AM") || first.eq_ignore_ascii_case("PM"))
+    {
+        pm = Some(first.eq_ignore_ascii_case("PM"));
+        rest.remove(0);
     }
     let offset = match rest.as_slice() {
         [] => UtcOffset::UTC,

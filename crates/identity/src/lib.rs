@@ -48,6 +48,8 @@ mod env;
 mod environment;
 mod expiry;
 mod http;
+#[cfg(feature = "azure-interop")]
+mod interop;
 mod managed;
 mod options;
 mod process;
@@ -64,6 +66,8 @@ pub use client_secret::ClientSecretCredential;
 pub use default::{DefaultAzureCredential, DefaultAzureCredentialOptions};
 pub use env::{Env, MapEnv, ProcessEnv, vars};
 pub use environment::EnvironmentCredential;
+#[cfg(feature = "azure-interop")]
+pub use interop::{AzkvToAzureCore, AzureCoreToAzkv};
 pub use managed::{DEFAULT_IMDS_ENDPOINT, ManagedIdentityCredential, ManagedIdentityCredentialOptions, UserAssignedId};
 pub use options::CredentialOptions;
 pub use static_token::StaticTokenCredential;

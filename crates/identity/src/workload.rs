@@ -103,10 +103,11 @@ impl WorkloadIdentityCredential {
         let path = &config.token_file;
         let modified = tokio::fs::metadata(path).await.ok().and_then(|m| m.modified().ok());
         let mut cached = self.assertion.lock().await;
-        if let Some(c) = cached.as_ref() {
-            if c.modified == modified && now - c.read_at < ASSERTION_REREAD_AFTER {
-                return Ok(c.value.clone());
-            }
+        if let Some(c) = cached.as_ref()
+            && c.modified == modified
+            && now - c.read_at < ASSERTION_REREAD_AFTER
+        {
+            return Ok(c.value.clone());
         }
         let text = tokio::fs::read_to_string(path).await.map_err(|e| {
             Error::credential(format!(
