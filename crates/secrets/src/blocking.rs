@@ -31,16 +31,41 @@ use crate::{
 #[derive(Debug, Clone)]
 pub struct SecretClient {
     inner: crate::SecretClient,
-    runtime: Arc<tokio::runtime::Runtime>,
+    runtime: Arc<Runtime>,
 }
 
-fn block_on<F: Future>(runtime: &tokio::runtime::Runtime, future: F) -> Result<F::Output> {
-    if tokio::runtime::Handle::try_current().is_ok() {
-        return Err(Error::InvalidArgument(
-            "the blocking client was called inside an async runtime; use azkv_secrets::SecretClient there".into(),
-        ));
+/// The private runtime; dropping it inside an async context shuts it down in the background
+/// instead of panicking, as tokio would.
+#[derive(Debug)]
+struct Runtime(Option<tokio::runtime::Runtime>);
+
+impl Runtime {
+    fn new() -> Result<Arc<Self>> {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map(|rt| Arc::new(Self(Some(rt))))
+            .map_err(|e| Error::InvalidArgument(format!("cannot start the blocking client's runtime: {e}")))
     }
-    Ok(runtime.block_on(future))
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        if let Some(rt) = self.0.take()
+            && tokio::runtime::Handle::try_current().is_ok()
+        {
+            rt.shutdown_background();
+        }
+    }
+}
+
+fn block_on<F: Future>(runtime: &Runtime, future: F) -> Result<F::Output> {
+    match &runtime.0 {
+        Some(rt) if tokio::runtime::Handle::try_current().is_err() => Ok(rt.block_on(future)),
+        _ => Err(Error::InvalidArgument(
+            "the blocking client was called inside an async runtime; use azkv_secrets::SecretClient there".into(),
+        )),
+    }
 }
 
 impl SecretClient {
@@ -53,12 +78,9 @@ impl SecretClient {
         credential: Arc<dyn TokenCredential>,
         options: Option<SecretClientOptions>,
     ) -> Result<Self> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| Error::InvalidArgument(format!("cannot start the blocking client's runtime: {e}")))?;
+        let runtime = Runtime::new()?;
         let inner = crate::SecretClient::new(vault_url, credential, options)?;
-        Ok(Self { inner, runtime: Arc::new(runtime) })
+        Ok(Self { inner, runtime })
     }
 
     /// Wraps an async client.
@@ -66,11 +88,7 @@ impl SecretClient {
     /// # Errors
     /// When the runtime cannot start.
     pub fn from_async(inner: crate::SecretClient) -> Result<Self> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| Error::InvalidArgument(format!("cannot start the blocking client's runtime: {e}")))?;
-        Ok(Self { inner, runtime: Arc::new(runtime) })
+        Ok(Self { inner, runtime: Runtime::new()? })
     }
 
     /// The async client inside.
@@ -211,7 +229,7 @@ impl SecretClient {
 #[derive(Debug)]
 pub struct Iter<T> {
     pager: crate::Pager<T>,
-    runtime: Arc<tokio::runtime::Runtime>,
+    runtime: Arc<Runtime>,
     refused: bool,
 }
 
@@ -251,7 +269,7 @@ impl<T: Send + 'static> Iterator for Iter<T> {
 #[derive(Debug)]
 pub struct Poller<T> {
     inner: crate::Poller<T>,
-    runtime: Arc<tokio::runtime::Runtime>,
+    runtime: Arc<Runtime>,
 }
 
 impl<T> Poller<T> {

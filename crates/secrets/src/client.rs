@@ -196,7 +196,6 @@ impl SecretClient {
                 expires: o.expires_on,
                 ..SecretAttributes::default()
             }),
-            ..SecretSetParameters::default()
         };
         validation::validate_set_secret(name, &parameters).map_err(invalid)?;
         let mut request = self.request(&operations::SET_SECRET, &[("secret-name", name)], &[])?;
@@ -261,7 +260,6 @@ impl SecretClient {
                 ..SecretAttributes::default()
             }),
             tags: changes.tags.map(|t| t.into_iter().collect()),
-            ..SecretUpdateParameters::default()
         };
         let mut request =
             self.request(&operations::UPDATE_SECRET, &[("secret-name", name), ("secret-version", version)], &[])?;
@@ -346,7 +344,7 @@ impl SecretClient {
             return Err(Error::InvalidArgument("the backup blob is empty".into()));
         }
         let mut request = self.request(&operations::RESTORE_SECRET, &[], &[])?;
-        request.set_json(&SecretRestoreParameters { value: backup.to_vec(), ..SecretRestoreParameters::default() })?;
+        request.set_json(&SecretRestoreParameters { value: backup.to_vec() })?;
         let bundle: SecretBundle = self.call_json("restore_secret_backup", request).await?;
         Ok(SecretProperties::from_bundle(&bundle))
     }

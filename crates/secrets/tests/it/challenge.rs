@@ -1,0 +1,120 @@
+//! The challenge flow: body withheld then restored, resource verification, cache, refresh.
+
+use std::sync::Arc;
+
+use azkv_pipeline::policies::RetryOptions;
+use azkv_pipeline::test_util::ManualTime;
+use azkv_secrets::{Error, SecretClient, SecretClientOptions};
+use wiremock::matchers::{header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::support::{NoAuth, TestCredential, V1, authorized_requests, bundle, client_with, mount_challenge, setup};
+
+#[tokio::test]
+async fn the_first_request_goes_without_body_or_token_then_is_resent_whole() {
+    let (server, client, _, _) = setup().await;
+    Mock::given(method("PUT"))
+        .and(path("/secrets/a"))
+        .and(header("authorization", "Bearer token-1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(bundle(&server, "a", V1, "canary")))
+        .mount(&server)
+        .await;
+    client.set_secret("a", "canary", None).await.unwrap();
+    let seen = server.received_requests().await.unwrap();
+    assert_eq!(seen.len(), 2);
+    assert!(seen[0].body.is_empty(), "the discovery request carries no body");
+    assert!(!seen[0].headers.contains_key("authorization"));
+    assert_eq!(seen[0].headers.get("content-length").map(|v| v.to_str().unwrap()), Some("0"));
+    let body: serde_json::Value = serde_json::from_slice(&seen[1].body).unwrap();
+    assert_eq!(body["value"], "canary", "the body is restored for the authorized request");
+    assert_eq!(seen[1].headers.get("content-type").unwrap(), "application/json");
+}
+
+#[tokio::test]
+async fn a_cached_challenge_skips_the_discovery_round_trip() {
+    let (server, client, credential, _) = setup().await;
+    Mock::given(header("authorization", "Bearer token-1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(bundle(&server, "a", V1, "v")))
+        .mount(&server)
+        .await;
+    client.get_secret("a").await.unwrap();
+    client.get_secret("a").await.unwrap();
+    client.get_secret("a").await.unwrap();
+    assert_eq!(server.received_requests().await.unwrap().len(), 4, "one discovery, then three authorized requests");
+    assert_eq!(credential.calls(), 1, "the token is cached too");
+}
+
+#[tokio::test]
+async fn a_mismatched_resource_is_refused_and_no_token_is_sent() {
+    let server = MockServer::start().await;
+    mount_challenge(&server, "https://vault.azure.net").await;
+    let credential = Arc::new(TestCredential::default());
+    let options = SecretClientOptions::default(); // verification on
+    let client = SecretClient::new(&server.uri(), credential.clone(), Some(options)).unwrap();
+    let err = client.get_secret("a").await.unwrap_err();
+    assert!(matches!(err, Error::Credential(_)), "{err:?}");
+    let text = err.to_string();
+    assert!(text.contains("vault.azure.net") && text.contains("127.0.0.1"), "{text}");
+    assert_eq!(credential.calls(), 0);
+    assert!(authorized_requests(&server).await.is_empty(), "no Authorization header ever arrived");
+}
+
+#[tokio::test]
+async fn a_later_401_refreshes_the_token_once_with_the_claims() {
+    let (server, client, credential, _) = setup().await;
+    // token-1 is revoked with a CAE claims challenge; token-2 works.
+    let claims = r#"{"access_token":{"nbf":{"essential":true,"value":"1700000000"}}}"#;
+    let encoded = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, claims);
+    let challenge = format!(
+        r#"Bearer authorization="https://login.microsoftonline.com/t", resource="https://vault.azure.net", error="insufficient_claims", claims="{encoded}""#
+    );
+    Mock::given(header("authorization", "Bearer token-1"))
+        .respond_with(ResponseTemplate::new(401).insert_header("WWW-Authenticate", challenge.as_str()))
+        .mount(&server)
+        .await;
+    Mock::given(header("authorization", "Bearer token-2"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(bundle(&server, "a", V1, "v")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    client.get_secret("a").await.unwrap();
+    assert_eq!(credential.calls(), 2);
+    let seen = credential.seen.lock().unwrap();
+    assert_eq!(seen[1].1.claims.as_deref(), Some(claims), "the decoded claims reach the credential");
+}
+
+#[tokio::test]
+async fn a_token_refused_twice_ends_in_unauthorized() {
+    let server = MockServer::start().await;
+    mount_challenge(&server, "https://vault.azure.net").await;
+    Mock::given(header("authorization", "Bearer token-1"))
+        .respond_with(ResponseTemplate::new(401))
+        .mount(&server)
+        .await;
+    Mock::given(header("authorization", "Bearer token-2"))
+        .respond_with(ResponseTemplate::new(401))
+        .mount(&server)
+        .await;
+    let credential = Arc::new(TestCredential::default());
+    let client = client_with(&server, credential.clone(), &ManualTime::default(), RetryOptions::none());
+    let err = client.get_secret("a").await.unwrap_err();
+    assert!(matches!(err, Error::Unauthorized(_)), "{err:?}");
+    assert_eq!(credential.calls(), 2, "one refresh, not a loop");
+}
+
+#[tokio::test]
+async fn a_401_without_challenge_is_a_credential_error() {
+    let server = MockServer::start().await;
+    Mock::given(NoAuth).respond_with(ResponseTemplate::new(401)).mount(&server).await;
+    let client =
+        client_with(&server, Arc::new(TestCredential::default()), &ManualTime::default(), RetryOptions::none());
+    let err = client.get_secret("a").await.unwrap_err();
+    assert!(matches!(err, Error::Credential(_)), "{err:?}");
+}
+
+#[test]
+fn plain_http_to_a_remote_vault_is_refused_at_construction() {
+    let err =
+        SecretClient::new("http://myvault.vault.azure.net", Arc::new(TestCredential::default()), None).unwrap_err();
+    assert!(matches!(err, Error::InvalidArgument(_)), "{err:?}");
+}

@@ -1,0 +1,9 @@
+//! Integration tests for azkv-secrets against wiremock on 127.0.0.1.
+
+mod blocking;
+mod challenge;
+mod errors;
+mod operations;
+mod paging;
+mod pollers;
+mod support;
