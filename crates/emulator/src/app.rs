@@ -1,0 +1,60 @@
+//! The state shared by every connection: options, store, keys and test controls.
+
+use crate::auth::AuthMode;
+use crate::backup::BackupKey;
+use crate::clock::Clock;
+use crate::controls::Controls;
+use crate::store::Store;
+use crate::token::TokenIssuer;
+use crate::wire::Policy;
+use std::collections::HashSet;
+use std::sync::Mutex;
+
+/// The emulator's shared state.
+#[derive(Debug)]
+pub(crate) struct App {
+    pub(crate) store: Store,
+    pub(crate) clock: Clock,
+    pub(crate) auth: AuthMode,
+    pub(crate) tenant: String,
+    pub(crate) policy: Policy,
+    pub(crate) issuer: TokenIssuer,
+    pub(crate) backup_key: BackupKey,
+    /// The secret a managed-identity client sends as `X-IDENTITY-HEADER`.
+    pub(crate) identity_header: String,
+    /// `https` or `http`, as served.
+    pub(crate) scheme: &'static str,
+    /// `host:port` to use when a request carries no Host.
+    pub(crate) local_authority: String,
+    pub(crate) controls: Controls,
+    /// Unknown api-versions already logged (each is logged once).
+    pub(crate) seen_api_versions: Mutex<HashSet<String>>,
+}
+
+/// api-versions of the secrets API; others are accepted and logged once.
+pub(crate) const KNOWN_API_VERSIONS: &[&str] = &[
+    "2025-07-01",
+    "2025-06-01-preview",
+    "7.6",
+    "7.6-preview.2",
+    "7.5",
+    "7.4",
+    "7.3",
+    "7.2",
+    "7.1",
+    "7.0",
+    "2016-10-01",
+];
+
+impl App {
+    /// Logs an api-version this emulator does not know, once per value.
+    pub(crate) fn note_api_version(&self, v: &str) {
+        if KNOWN_API_VERSIONS.contains(&v) {
+            return;
+        }
+        let mut seen = self.seen_api_versions.lock().unwrap_or_else(|e| e.into_inner());
+        if seen.len() < 1024 && seen.insert(v.to_owned()) {
+            tracing::warn!(api_version = v, "unknown api-version accepted; answering with 2025-07-01 semantics");
+        }
+    }
+}

@@ -1,0 +1,115 @@
+//! Authentication at the edge: the bearer challenge and the three token modes.
+
+use crate::errors::ApiError;
+use crate::token::{Rejection, TokenIssuer};
+use http::{HeaderMap, StatusCode};
+
+/// How the emulator checks `Authorization: Bearer` tokens on Key Vault operations.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AuthMode {
+    /// Only tokens this emulator run issued (its token endpoint or `EmulatorHandle::issue_token`):
+    /// HS256 signature, audience `https://vault.azure.net` and expiry against the emulator clock.
+    #[default]
+    Strict,
+    /// Any non-empty bearer token; requests without one still get the challenge.
+    Any,
+    /// No authentication at all: no challenge, no token needed.
+    None,
+}
+
+impl std::str::FromStr for AuthMode {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "strict" => Ok(Self::Strict),
+            "any" => Ok(Self::Any),
+            "none" => Ok(Self::None),
+            other => Err(format!("unknown auth mode {other:?} (expected strict, any or none)")),
+        }
+    }
+}
+
+impl std::fmt::Display for AuthMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Strict => "strict",
+            Self::Any => "any",
+            Self::None => "none",
+        })
+    }
+}
+
+/// The `WWW-Authenticate` value Key Vault sends with a 401.
+pub(crate) fn challenge(tenant: &str) -> String {
+    format!(r#"Bearer authorization="https://login.microsoftonline.com/{tenant}", resource="https://vault.azure.net""#)
+}
+
+fn unauthorized(tenant: &str, message: &str) -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "Unauthorized", message).with_header("www-authenticate", challenge(tenant))
+}
+
+/// Checks the request's credentials under `mode`; `Err` is the 401 to send.
+pub(crate) fn check(
+    mode: AuthMode,
+    headers: &HeaderMap,
+    issuer: &TokenIssuer,
+    tenant: &str,
+    now: i64,
+) -> Result<(), ApiError> {
+    if mode == AuthMode::None {
+        return Ok(());
+    }
+    let token = headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, t)| t.trim())
+        .filter(|t| !t.is_empty());
+    let Some(token) = token else {
+        return Err(unauthorized(tenant, "AKV10000: Request is missing a Bearer or PoP token."));
+    };
+    if mode == AuthMode::Any {
+        return Ok(());
+    }
+    issuer.verify(token, now).map_err(|r| {
+        let message = match r {
+            Rejection::Malformed => "AKV10022: Invalid access token: malformed.",
+            Rejection::BadSignature => {
+                "AKV10032: Invalid issuer or signature: the token was not issued by this emulator."
+            }
+            Rejection::WrongAudience => "AKV10022: Invalid audience: expected https://vault.azure.net.",
+            Rejection::Expired => "AKV10022: Invalid access token: the token has expired.",
+            Rejection::NotYetValid => "AKV10022: Invalid access token: the token is not yet valid.",
+        };
+        unauthorized(tenant, message)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_auth(v: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(http::header::AUTHORIZATION, v.parse().unwrap());
+        h
+    }
+
+    #[test]
+    fn modes() {
+        let issuer = TokenIssuer::new("t");
+        let good = format!("Bearer {}", issuer.issue(crate::token::VAULT_AUDIENCE, 100, 60));
+        assert!(check(AuthMode::None, &HeaderMap::new(), &issuer, "t", 100).is_ok());
+        let e = check(AuthMode::Any, &HeaderMap::new(), &issuer, "t", 100).unwrap_err();
+        assert_eq!(e.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(e.headers[0].1, challenge("t"));
+        assert!(check(AuthMode::Any, &with_auth("Bearer x"), &issuer, "t", 100).is_ok());
+        assert!(check(AuthMode::Strict, &with_auth("Bearer x"), &issuer, "t", 100).is_err());
+        assert!(check(AuthMode::Strict, &with_auth(&good), &issuer, "t", 100).is_ok());
+        assert!(check(AuthMode::Strict, &with_auth(&good), &issuer, "t", 1_000).is_err());
+        assert_eq!("any".parse::<AuthMode>().unwrap(), AuthMode::Any);
+    }
+}

@@ -1,0 +1,182 @@
+//! `Emulator::builder()`: options, then `start()`.
+
+use crate::app::App;
+use crate::auth::AuthMode;
+use crate::backup::BackupKey;
+use crate::clock::Clock;
+use crate::controls::Controls;
+use crate::handle::EmulatorHandle;
+use crate::store::Store;
+use crate::token::TokenIssuer;
+use crate::wire::Policy;
+use crate::{Error, Result};
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// The tenant named in the `WWW-Authenticate` challenge unless another is set.
+pub const DEFAULT_TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+
+/// The Key Vault emulator. Start one with [`Emulator::builder`].
+///
+/// # Examples
+///
+/// ```no_run
+/// # async fn run() -> azkv_emulator::Result<()> {
+/// use azkv_emulator::{AuthMode, Emulator};
+///
+/// let emulator = Emulator::builder().auth(AuthMode::Any).start().await?;
+/// println!("vault at {}", emulator.url());
+/// emulator.shutdown().await;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct Emulator(());
+
+impl Emulator {
+    /// A builder with the defaults: `127.0.0.1:0`, TLS on, strict auth, in memory, 90 retention days,
+    /// no purge protection, the system clock.
+    pub fn builder() -> EmulatorBuilder {
+        EmulatorBuilder::default()
+    }
+}
+
+/// Options of an emulator; [`EmulatorBuilder::start`] runs it.
+#[derive(Debug, Clone)]
+pub struct EmulatorBuilder {
+    bind: SocketAddr,
+    tls: bool,
+    auth: AuthMode,
+    tenant: String,
+    data_dir: Option<PathBuf>,
+    retention_days: u32,
+    purge_protection: bool,
+    clock: Clock,
+}
+
+impl Default for EmulatorBuilder {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            tls: true,
+            auth: AuthMode::Strict,
+            tenant: DEFAULT_TENANT.to_owned(),
+            data_dir: None,
+            retention_days: 90,
+            purge_protection: false,
+            clock: Clock::system(),
+        }
+    }
+}
+
+impl EmulatorBuilder {
+    /// The address to listen on (default `127.0.0.1:0`, an ephemeral port).
+    pub fn bind(mut self, addr: SocketAddr) -> Self {
+        self.bind = addr;
+        self
+    }
+
+    /// Serve HTTPS with a per-run CA (default), or plain HTTP (`false`, loopback addresses only).
+    pub fn tls(mut self, on: bool) -> Self {
+        self.tls = on;
+        self
+    }
+
+    /// How bearer tokens are checked (default [`AuthMode::Strict`]).
+    pub fn auth(mut self, mode: AuthMode) -> Self {
+        self.auth = mode;
+        self
+    }
+
+    /// The tenant id in the `WWW-Authenticate` challenge and in issued tokens (default [`DEFAULT_TENANT`]).
+    pub fn tenant(mut self, tenant: impl Into<String>) -> Self {
+        self.tenant = tenant.into();
+        self
+    }
+
+    /// Keep data in `dir` (an fsync'd log, replayed on start) instead of memory only.
+    pub fn data_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.data_dir = Some(dir.into());
+        self
+    }
+
+    /// Soft-delete retention in days, 7 to 90 (default 90).
+    pub fn retention_days(mut self, days: u32) -> Self {
+        self.retention_days = days;
+        self
+    }
+
+    /// Refuse purges (403) so deleted secrets live out their retention (default off).
+    pub fn purge_protection(mut self, on: bool) -> Self {
+        self.purge_protection = on;
+        self
+    }
+
+    /// The clock to read (default [`Clock::system`]); keep a clone to move time from the test.
+    pub fn clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Binds, generates the certificates, replays the data directory and starts serving.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidOption`] for out-of-range options, [`Error::Bind`], [`Error::Tls`] and
+    /// [`Error::Persistence`] (including a corrupt record in the middle of the log).
+    pub async fn start(self) -> Result<EmulatorHandle> {
+        if !(7..=90).contains(&self.retention_days) {
+            return Err(Error::InvalidOption(format!("retention days must be 7 to 90, not {}", self.retention_days)));
+        }
+        if !self.tls && !self.bind.ip().is_loopback() {
+            return Err(Error::InvalidOption(format!(
+                "plain HTTP is only served on loopback addresses, not {}",
+                self.bind.ip()
+            )));
+        }
+        let tls = if self.tls { Some(crate::tls::generate()?) } else { None };
+        let now = self.clock.now();
+        let store = match &self.data_dir {
+            Some(dir) => {
+                let dir = dir.clone();
+                tokio::task::spawn_blocking(move || Store::open(Some(&dir), now))
+                    .await
+                    .map_err(|e| Error::Persistence(e.to_string()))??
+            }
+            None => Store::open(None, now)?,
+        };
+        let backup_key = BackupKey::load_or_create(self.data_dir.as_deref())?;
+        let listener =
+            tokio::net::TcpListener::bind(self.bind).await.map_err(|source| Error::Bind { addr: self.bind, source })?;
+        let addr = listener.local_addr().map_err(|source| Error::Bind { addr: self.bind, source })?;
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let host = match addr.ip() {
+            ip if ip.is_unspecified() && ip.is_ipv4() => "127.0.0.1".to_owned(),
+            ip if ip.is_unspecified() => "[::1]".to_owned(),
+            std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+            std::net::IpAddr::V4(ip) => ip.to_string(),
+        };
+        let authority = format!("{host}:{}", addr.port());
+        let app = Arc::new(App {
+            store,
+            clock: self.clock,
+            auth: self.auth,
+            issuer: TokenIssuer::new(&self.tenant),
+            tenant: self.tenant,
+            policy: Policy { recoverable_days: self.retention_days, purge_protection: self.purge_protection },
+            backup_key,
+            identity_header: crate::names::new_version(),
+            scheme,
+            local_authority: authority.clone(),
+            controls: Controls::default(),
+            seen_api_versions: Default::default(),
+        });
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        let acceptor = tls.as_ref().map(|t| tokio_rustls::TlsAcceptor::from(t.config.clone()));
+        let task = tokio::spawn(crate::server::serve(listener, acceptor, app.clone(), rx));
+        let url = format!("{scheme}://{authority}");
+        tracing::info!(%url, auth = %app.auth, durable = app.store.is_durable(), "emulator listening");
+        Ok(EmulatorHandle { url, addr, ca_pem: tls.map(|t| t.ca_pem), app, shutdown: tx, task: Some(task) })
+    }
+}

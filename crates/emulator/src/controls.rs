@@ -1,0 +1,233 @@
+//! Test controls under `/_emulator/`: clock, faults, visibility delays, reset, export/import, and the token endpoint.
+//!
+//! These routes need no Key Vault token: they exist for tests and local tooling only.
+
+use crate::app::App;
+use crate::errors::ApiError;
+use crate::store::{Mutation, Snapshot};
+use http::{HeaderMap, Method, StatusCode};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use std::collections::VecDeque;
+use std::sync::Mutex;
+
+/// A fault injected into the next Key Vault requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum FaultKind {
+    /// 429 `Throttled` with `Retry-After`.
+    Throttle,
+    /// 503 `ServiceUnavailable`.
+    Unavailable,
+    /// 500 `InternalError`.
+    Error,
+    /// The connection is closed without a response.
+    Drop,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct FaultRequest {
+    kind: FaultKind,
+    #[serde(default = "one")]
+    count: u32,
+    #[serde(default = "one_u64")]
+    retry_after_secs: u64,
+}
+
+fn one() -> u32 {
+    1
+}
+fn one_u64() -> u64 {
+    1
+}
+
+/// A configured delay before deletions and recoveries become visible.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Delay {
+    /// Emulator-clock seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) secs: Option<i64>,
+    /// Number of polls (GETs of the object) answered 404 first.
+    #[serde(default)]
+    pub(crate) polls: u32,
+}
+
+/// What an injected fault does to one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum FaultAction {
+    Respond(ApiError),
+    Drop,
+}
+
+/// Mutable control state.
+#[derive(Debug, Default)]
+pub(crate) struct Controls {
+    faults: Mutex<VecDeque<FaultRequest>>,
+    delay: Mutex<Option<Delay>>,
+}
+
+impl Controls {
+    /// The delay to apply to a deletion or recovery now, if any.
+    pub(crate) fn delay(&self) -> Option<Delay> {
+        *self.delay.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Takes one fault for the current request, if any are queued.
+    pub(crate) fn next_fault(&self) -> Option<FaultAction> {
+        let mut q = self.faults.lock().unwrap_or_else(|e| e.into_inner());
+        let front = q.front_mut()?;
+        let f = front.clone();
+        front.count -= 1;
+        if front.count == 0 {
+            q.pop_front();
+        }
+        Some(match f.kind {
+            FaultKind::Throttle => FaultAction::Respond(
+                ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "Throttled",
+                    "Request was not processed because too many requests were received. Reason: VaultRequestTypeLimitReached",
+                )
+                .with_header("retry-after", f.retry_after_secs.to_string()),
+            ),
+            FaultKind::Unavailable => FaultAction::Respond(
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable", "The service is unavailable (injected fault).")
+                    .with_header("retry-after", f.retry_after_secs.to_string()),
+            ),
+            FaultKind::Error => FaultAction::Respond(ApiError::internal("Internal error (injected fault).")),
+            FaultKind::Drop => FaultAction::Drop,
+        })
+    }
+
+    fn clear(&self) {
+        self.faults.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        *self.delay.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+}
+
+fn parse<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| ApiError::bad_parameter(format!("invalid control request: {e}")))
+}
+
+/// A control answer: status and optional JSON.
+pub(crate) type ControlReply = (StatusCode, Option<Value>);
+
+/// Handles `/_emulator/{rest}`. Blocking: reset and import write the log.
+pub(crate) fn handle(
+    app: &App,
+    method: &Method,
+    rest: &str,
+    query: &[(String, String)],
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<ControlReply, ApiError> {
+    let now = app.clock.now();
+    match (method.as_str(), rest.trim_end_matches('/')) {
+        ("GET", "health") => Ok((StatusCode::OK, Some(json!({ "status": "ok" })))),
+        ("GET", "clock") => Ok((StatusCode::OK, Some(json!({ "now": now })))),
+        ("POST", "clock") => {
+            #[derive(Deserialize)]
+            struct Advance {
+                advance_secs: i64,
+            }
+            let a: Advance = parse(body)?;
+            Ok((StatusCode::OK, Some(json!({ "now": app.clock.advance(a.advance_secs) }))))
+        }
+        ("GET", "faults") => {
+            let q = app.controls.faults.lock().unwrap_or_else(|e| e.into_inner());
+            Ok((StatusCode::OK, Some(json!({ "faults": q.iter().collect::<Vec<_>>() }))))
+        }
+        ("POST", "faults") => {
+            let f: FaultRequest = parse(body)?;
+            if f.count > 0 {
+                app.controls.faults.lock().unwrap_or_else(|e| e.into_inner()).push_back(f);
+            }
+            Ok((StatusCode::NO_CONTENT, None))
+        }
+        ("DELETE", "faults") => {
+            app.controls.faults.lock().unwrap_or_else(|e| e.into_inner()).clear();
+            Ok((StatusCode::NO_CONTENT, None))
+        }
+        ("POST", "delay") => {
+            let d: Delay = parse(body)?;
+            let d = (d.secs.is_some_and(|s| s > 0) || d.polls > 0).then_some(d);
+            *app.controls.delay.lock().unwrap_or_else(|e| e.into_inner()) = d;
+            Ok((StatusCode::NO_CONTENT, None))
+        }
+        ("DELETE", "delay") => {
+            *app.controls.delay.lock().unwrap_or_else(|e| e.into_inner()) = None;
+            Ok((StatusCode::NO_CONTENT, None))
+        }
+        ("POST", "reset") => {
+            app.controls.clear();
+            app.clock.reset_shift();
+            let now = app.clock.now();
+            app.store.write(now, |_| Ok((Some(Mutation::Replace { snapshot: Snapshot::default() }), ())))?;
+            Ok((StatusCode::NO_CONTENT, None))
+        }
+        ("GET", "export") => {
+            let snapshot = app.store.read(now, |s| s.data.clone());
+            Ok((StatusCode::OK, Some(serde_json::to_value(snapshot).unwrap_or_default())))
+        }
+        ("POST", "import") => {
+            let snapshot: Snapshot = parse(body)?;
+            snapshot.validate().map_err(ApiError::bad_parameter)?;
+            app.store.write(now, |_| Ok((Some(Mutation::Replace { snapshot }), ())))?;
+            Ok((StatusCode::NO_CONTENT, None))
+        }
+        ("GET", "msi/token") => msi_token(app, query, headers, now),
+        (_, "health" | "clock" | "faults" | "delay" | "reset" | "export" | "import" | "msi/token") => {
+            Err(ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "MethodNotAllowed",
+                format!("{method} is not allowed on /_emulator/{rest}"),
+            ))
+        }
+        _ => Err(ApiError::new(StatusCode::NOT_FOUND, "NotFound", format!("No emulator control at /_emulator/{rest}"))),
+    }
+}
+
+/// The App Service managed-identity token endpoint (`IDENTITY_ENDPOINT`, api-version 2019-08-01).
+fn msi_token(app: &App, query: &[(String, String)], headers: &HeaderMap, now: i64) -> Result<ControlReply, ApiError> {
+    let q = |name: &str| query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    let secret = headers.get("x-identity-header").and_then(|v| v.to_str().ok());
+    if secret != Some(app.identity_header.as_str()) {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "Unauthorized",
+            "The X-IDENTITY-HEADER header is missing or does not match the emulator's identity header.",
+        ));
+    }
+    let resource = q("resource")
+        .filter(|r| !r.is_empty())
+        .ok_or_else(|| ApiError::bad_parameter("The resource query parameter is required."))?;
+    let audience = resource.trim_end_matches("/.default").trim_end_matches('/');
+    let token = app.issuer.issue(audience, now, crate::token::LIFETIME_SECS);
+    Ok((
+        StatusCode::OK,
+        Some(json!({
+            "access_token": token,
+            "expires_on": (now + crate::token::LIFETIME_SECS).to_string(),
+            "resource": resource,
+            "token_type": "Bearer",
+            "client_id": q("client_id").unwrap_or("00000000-0000-0000-0000-000000000000"),
+        })),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn faults_are_consumed_in_order() {
+        let c = Controls::default();
+        c.faults.lock().unwrap().push_back(FaultRequest { kind: FaultKind::Throttle, count: 2, retry_after_secs: 7 });
+        c.faults.lock().unwrap().push_back(FaultRequest { kind: FaultKind::Drop, count: 1, retry_after_secs: 1 });
+        let Some(FaultAction::Respond(e)) = c.next_fault() else { panic!("expected a response fault") };
+        assert_eq!((e.status, e.headers[0].1.as_str()), (StatusCode::TOO_MANY_REQUESTS, "7"));
+        assert!(matches!(c.next_fault(), Some(FaultAction::Respond(_))));
+        assert_eq!(c.next_fault(), Some(FaultAction::Drop));
+        assert_eq!(c.next_fault(), None);
+    }
+}

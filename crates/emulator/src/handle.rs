@@ -1,0 +1,81 @@
+//! The running emulator, as seen by tests and the binary.
+
+use crate::app::App;
+use crate::clock::Clock;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// A running emulator. Dropping it stops accepting connections; [`EmulatorHandle::shutdown`] also waits
+/// for in-flight requests.
+#[derive(Debug)]
+pub struct EmulatorHandle {
+    pub(crate) url: String,
+    pub(crate) addr: SocketAddr,
+    pub(crate) ca_pem: Option<String>,
+    pub(crate) app: Arc<App>,
+    pub(crate) shutdown: watch::Sender<bool>,
+    pub(crate) task: Option<JoinHandle<()>>,
+}
+
+impl EmulatorHandle {
+    /// The default vault's URL: `https://127.0.0.1:PORT` (or `http://` without TLS; `[::1]` for an IPv6 bind).
+    ///
+    /// The loopback IP is used rather than `localhost`, which may resolve to an address the emulator does
+    /// not listen on. The certificate is also valid for `localhost`, `*.localhost` and `*.vault.azure.net`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The URL of the named vault, `https://{name}.vault.azure.net:PORT`: resolve that host to
+    /// [`EmulatorHandle::addr`] in the client (for example with reqwest's `resolve`) to keep the SDKs'
+    /// challenge-resource check on.
+    pub fn vault_url(&self, name: &str) -> String {
+        format!("{}://{name}.vault.azure.net:{}", self.app.scheme, self.addr.port())
+    }
+
+    /// The address the emulator listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The PEM of this run's certificate authority, to trust in clients; `None` without TLS.
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
+    }
+
+    /// The managed-identity token endpoint (set it as `IDENTITY_ENDPOINT`).
+    pub fn token_endpoint(&self) -> String {
+        format!("{}/_emulator/msi/token", self.url)
+    }
+
+    /// The secret the token endpoint expects in `X-IDENTITY-HEADER` (set it as `IDENTITY_HEADER`).
+    pub fn identity_header(&self) -> &str {
+        &self.app.identity_header
+    }
+
+    /// Mints a token the emulator accepts in strict mode, valid for one hour of emulator time.
+    pub fn issue_token(&self) -> String {
+        self.app.issuer.issue(crate::token::VAULT_AUDIENCE, self.app.clock.now(), crate::token::LIFETIME_SECS)
+    }
+
+    /// The emulator's clock (shared: advancing it here is what `POST /_emulator/clock` does).
+    pub fn clock(&self) -> &Clock {
+        &self.app.clock
+    }
+
+    /// Stops accepting connections and waits (up to 10 seconds) for in-flight requests to finish.
+    pub async fn shutdown(mut self) {
+        let _ = self.shutdown.send(true);
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for EmulatorHandle {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+    }
+}

@@ -1,0 +1,73 @@
+//! Key Vault operations, dispatched by operation id from the models crate's table.
+
+mod backup;
+mod deleted;
+mod secrets;
+
+use crate::app::App;
+use crate::errors::ApiError;
+use crate::vault::Ctx;
+use azkv_models::RouteMatch;
+use http::StatusCode;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// A successful answer.
+#[derive(Debug)]
+pub(crate) struct Reply {
+    pub(crate) status: StatusCode,
+    pub(crate) body: Option<Vec<u8>>,
+}
+
+impl Reply {
+    pub(crate) fn json<T: Serialize>(value: &T) -> Self {
+        Self { status: StatusCode::OK, body: Some(serde_json::to_vec(value).unwrap_or_default()) }
+    }
+
+    pub(crate) fn no_content() -> Self {
+        Self { status: StatusCode::NO_CONTENT, body: None }
+    }
+}
+
+/// Parses a JSON request body into a model, answering 400 `BadParameter` when it does not fit.
+pub(crate) fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::bad_parameter("The request body is missing."));
+    }
+    serde_json::from_slice(body).map_err(|e| ApiError::bad_parameter(format!("The request body is invalid: {e}")))
+}
+
+/// The `secret-name` path parameter, checked against the naming rule.
+pub(crate) fn name_param(route: &RouteMatch) -> Result<String, ApiError> {
+    let name = route.param("secret-name").unwrap_or_default();
+    if crate::names::is_valid_name(name) {
+        Ok(name.to_owned())
+    } else {
+        Err(ApiError::bad_parameter(format!(
+            "The request URI contains an invalid name: {name:?}. Secret names must match ^[0-9a-zA-Z-]{{1,127}}$."
+        )))
+    }
+}
+
+/// Runs the operation `route` names. Blocking: writes may fsync.
+pub(crate) fn dispatch(app: &App, ctx: &Ctx, route: &RouteMatch, body: &[u8]) -> Result<Reply, ApiError> {
+    match route.operation.id {
+        "SetSecret" => secrets::set(app, ctx, route, body),
+        "GetSecret" => secrets::get(app, ctx, route),
+        "UpdateSecret" => secrets::update(app, ctx, route, body),
+        "DeleteSecret" => secrets::delete(app, ctx, route),
+        "GetSecrets" => secrets::list(app, ctx),
+        "GetSecretVersions" => secrets::versions(app, ctx, route),
+        "GetDeletedSecret" => deleted::get(app, ctx, route),
+        "GetDeletedSecrets" => deleted::list(app, ctx),
+        "RecoverDeletedSecret" => deleted::recover(app, ctx, route),
+        "PurgeDeletedSecret" => deleted::purge(app, ctx, route),
+        "BackupSecret" => backup::backup(app, ctx, route),
+        "RestoreSecret" => backup::restore(app, ctx, body),
+        other => Err(ApiError::new(
+            StatusCode::NOT_IMPLEMENTED,
+            "NotImplemented",
+            format!("The operation {other} is not supported by the emulator."),
+        )),
+    }
+}

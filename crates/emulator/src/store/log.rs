@@ -1,0 +1,233 @@
+//! The durable log: an fsync'd, append-only JSON-lines file with one checksummed record per mutation.
+//!
+//! Each line is `<16 hex digits of SHA-256 over the JSON> <JSON of a Mutation>\n`.
+//! On open the log is verified and replayed, a torn last record is reported and dropped,
+//! a corrupt record anywhere before it is an error, and the log is compacted into one snapshot record.
+
+use super::{Mutation, Snapshot};
+use crate::Error;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+const FILE_NAME: &str = "secrets.log";
+
+/// The open log, positioned for appends.
+#[derive(Debug)]
+pub(crate) struct Log {
+    file: File,
+    len: u64,
+    /// Set when a failed append could not be rolled back: further writes would follow a torn record.
+    poisoned: bool,
+}
+
+fn checksum(json: &[u8]) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, json);
+    digest.as_ref()[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Encodes one record line, newline included.
+pub(crate) fn encode(m: &Mutation) -> Vec<u8> {
+    let json = serde_json::to_vec(m).unwrap_or_default();
+    let mut line = checksum(&json).into_bytes();
+    line.push(b' ');
+    line.extend_from_slice(&json);
+    line.push(b'\n');
+    line
+}
+
+fn decode(line: &[u8]) -> Option<Mutation> {
+    let (sum, json) = (line.get(..16)?, line.get(17..)?);
+    if line.get(16) != Some(&b' ') || sum != checksum(json).as_bytes() {
+        return None;
+    }
+    serde_json::from_slice(json).ok()
+}
+
+/// What reading a log found.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Replay {
+    pub(crate) mutations: Vec<Mutation>,
+    /// Bytes of a torn last record that was dropped.
+    pub(crate) torn_bytes: usize,
+    /// Records dropped with them (0 or 1).
+    pub(crate) torn_records: usize,
+    /// Length of the valid prefix.
+    pub(crate) valid_len: usize,
+}
+
+/// Parses a whole log. A bad record that is not the last one is an error.
+pub(crate) fn parse(bytes: &[u8]) -> Result<Replay, String> {
+    let mut replay = Replay::default();
+    let mut pos = 0;
+    let mut lines = Vec::new();
+    while let Some(nl) = bytes[pos..].iter().position(|&b| b == b'\n') {
+        lines.push((pos, &bytes[pos..pos + nl]));
+        pos += nl + 1;
+    }
+    let tail = &bytes[pos..];
+    let tail_is_noise = tail.is_empty() || tail.iter().all(|&b| b == 0);
+    let count = lines.len();
+    for (i, (start, line)) in lines.into_iter().enumerate() {
+        match decode(line) {
+            Some(m) => {
+                replay.mutations.push(m);
+                replay.valid_len = start + line.len() + 1;
+            }
+            // The last complete line may itself be the torn write if only zeros follow it.
+            None if i + 1 == count && tail_is_noise => {
+                replay.torn_records = 1;
+                replay.torn_bytes = bytes.len() - start;
+                return Ok(replay);
+            }
+            None => return Err(format!("corrupt record {} at byte {start}", i + 1)),
+        }
+    }
+    if !tail.is_empty() {
+        replay.torn_records = usize::from(!tail.iter().all(|&b| b == 0));
+        replay.torn_bytes = tail.len();
+    }
+    Ok(replay)
+}
+
+fn sync_dir(dir: &Path) {
+    // Directory fsync makes the rename durable; not every platform allows opening a directory.
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+impl Log {
+    /// Opens (creating if needed) the log in `dir`, replays it and compacts it.
+    pub(crate) fn open(dir: &Path, now: i64) -> crate::Result<(Self, Snapshot)> {
+        let perr = |what: &str, e: io::Error| Error::Persistence(format!("{what} {}: {e}", dir.display()));
+        fs::create_dir_all(dir).map_err(|e| perr("cannot create", e))?;
+        let path = dir.join(FILE_NAME);
+        let bytes = match fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(perr("cannot read the log in", e)),
+        };
+        let replay = parse(&bytes).map_err(|e| Error::Persistence(format!("{}: {e}", path.display())))?;
+        if replay.torn_bytes > 0 {
+            tracing::warn!(
+                dropped_records = replay.torn_records,
+                dropped_bytes = replay.torn_bytes,
+                path = %path.display(),
+                "the data log ends with a torn, unacknowledged record; truncating it"
+            );
+        }
+        let mut snapshot = Snapshot::default();
+        for m in &replay.mutations {
+            snapshot.apply(m);
+        }
+        snapshot.sweep(now);
+        tracing::info!(records = replay.mutations.len(), path = %path.display(), "replayed the data log");
+        Self::compact(dir, &path, &snapshot).map_err(|e| perr("cannot compact the log in", e))?;
+        let file = OpenOptions::new().append(true).open(&path).map_err(|e| perr("cannot open the log in", e))?;
+        let len = file.metadata().map_err(|e| perr("cannot stat the log in", e))?.len();
+        Ok((Self { file, len, poisoned: false }, snapshot))
+    }
+
+    fn compact(dir: &Path, path: &PathBuf, snapshot: &Snapshot) -> io::Result<()> {
+        let tmp = dir.join(format!("{FILE_NAME}.tmp"));
+        let mut f = File::create(&tmp)?;
+        if !snapshot.vaults.is_empty() {
+            f.write_all(&encode(&Mutation::Replace { snapshot: snapshot.clone() }))?;
+        }
+        f.sync_all()?;
+        drop(f);
+        fs::rename(&tmp, path)?;
+        sync_dir(dir);
+        Ok(())
+    }
+
+    /// Appends one record and fsyncs it. On failure the file is rolled back to its previous length.
+    pub(crate) fn append(&mut self, m: &Mutation) -> io::Result<()> {
+        if self.poisoned {
+            return Err(io::Error::other("the log is unusable after an earlier failed write"));
+        }
+        let line = encode(m);
+        let result = self.file.write_all(&line).and_then(|()| self.file.sync_data());
+        match result {
+            Ok(()) => {
+                self.len += line.len() as u64;
+                Ok(())
+            }
+            Err(e) => {
+                if self.file.set_len(self.len).and_then(|()| self.file.sync_data()).is_err() {
+                    self.poisoned = true;
+                }
+                Err(e)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::tests::version;
+
+    fn set(n: u64) -> Mutation {
+        Mutation::SetVersion { vault: "v".into(), name: format!("s{n}"), version: version(&format!("{n:032x}"), n) }
+    }
+
+    fn log_of(n: u64) -> Vec<u8> {
+        (0..n).flat_map(|i| encode(&set(i))).collect()
+    }
+
+    #[test]
+    fn clean_log_replays_everything() {
+        let r = parse(&log_of(3)).unwrap();
+        assert_eq!(r.mutations.len(), 3);
+        assert_eq!((r.torn_bytes, r.torn_records), (0, 0));
+    }
+
+    #[test]
+    fn torn_tail_is_dropped_and_counted() {
+        let mut bytes = log_of(3);
+        let extra = encode(&set(9));
+        bytes.extend_from_slice(&extra[..extra.len() / 2]);
+        let r = parse(&bytes).unwrap();
+        assert_eq!(r.mutations.len(), 3);
+        assert_eq!(r.torn_records, 1);
+        assert_eq!(r.valid_len, log_of(3).len());
+    }
+
+    #[test]
+    fn corrupt_last_line_followed_by_zeros_is_torn() {
+        let mut bytes = log_of(2);
+        let n = bytes.len();
+        bytes[n - 5] ^= 1;
+        bytes.extend_from_slice(&[0, 0, 0]);
+        let r = parse(&bytes).unwrap();
+        assert_eq!(r.mutations.len(), 1);
+        assert_eq!(r.torn_records, 1);
+    }
+
+    #[test]
+    fn corrupt_middle_record_is_an_error() {
+        let mut bytes = log_of(3);
+        let first = encode(&set(0)).len();
+        bytes[first + 20] ^= 1;
+        assert!(parse(&bytes).unwrap_err().contains("corrupt record 2"));
+    }
+
+    #[test]
+    fn open_compacts_and_appends() {
+        let dir = std::env::temp_dir().join(format!("azkv-emu-log-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        {
+            let (mut log, snap) = Log::open(&dir, 0).unwrap();
+            assert!(snap.vaults.is_empty());
+            log.append(&set(1)).unwrap();
+            log.append(&set(2)).unwrap();
+        }
+        let (_, snap) = Log::open(&dir, 0).unwrap();
+        assert_eq!(snap.vaults["v"].secrets.len(), 2);
+        let bytes = fs::read(dir.join(FILE_NAME)).unwrap();
+        assert_eq!(bytes.iter().filter(|&&b| b == b'\n').count(), 1, "compacted into one record");
+        let _ = fs::remove_dir_all(&dir);
+    }
+}

@@ -1,0 +1,116 @@
+//! HS256 JSON Web Tokens minted and checked by the emulator (strict auth mode and the token endpoint).
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use ring::hmac;
+use serde::{Deserialize, Serialize};
+
+/// The audience Key Vault tokens carry.
+pub(crate) const VAULT_AUDIENCE: &str = "https://vault.azure.net";
+
+/// Default token lifetime in seconds.
+pub(crate) const LIFETIME_SECS: i64 = 3600;
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Claims {
+    aud: String,
+    iss: String,
+    tid: String,
+    sub: String,
+    iat: i64,
+    nbf: i64,
+    exp: i64,
+}
+
+/// Signs and verifies tokens with a per-run HMAC-SHA256 key.
+#[derive(Debug)]
+pub(crate) struct TokenIssuer {
+    key: hmac::Key,
+    tenant: String,
+}
+
+/// Why a token was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Rejection {
+    Malformed,
+    BadSignature,
+    WrongAudience,
+    Expired,
+    NotYetValid,
+}
+
+impl TokenIssuer {
+    /// A new issuer with a random key.
+    pub(crate) fn new(tenant: &str) -> Self {
+        let rng = ring::rand::SystemRandom::new();
+        let key = hmac::Key::generate(hmac::HMAC_SHA256, &rng).expect("the system RNG works");
+        Self { key, tenant: tenant.to_owned() }
+    }
+
+    /// Mints a token for `audience`, valid from `now` for `lifetime` seconds.
+    pub(crate) fn issue(&self, audience: &str, now: i64, lifetime: i64) -> String {
+        let header = B64.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
+        let claims = Claims {
+            aud: audience.to_owned(),
+            iss: format!("https://sts.windows.net/{}/", self.tenant),
+            tid: self.tenant.clone(),
+            sub: "azkv-emulator".to_owned(),
+            iat: now,
+            nbf: now - 300,
+            exp: now + lifetime,
+        };
+        let payload = B64.encode(serde_json::to_vec(&claims).unwrap_or_default());
+        let signing_input = format!("{header}.{payload}");
+        let sig = B64.encode(hmac::sign(&self.key, signing_input.as_bytes()).as_ref());
+        format!("{signing_input}.{sig}")
+    }
+
+    /// Checks signature, audience and validity period against the emulator time `now`.
+    pub(crate) fn verify(&self, token: &str, now: i64) -> Result<(), Rejection> {
+        let mut parts = token.split('.');
+        let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+            return Err(Rejection::Malformed);
+        };
+        let sig = B64.decode(s).map_err(|_| Rejection::Malformed)?;
+        let header: serde_json::Value = serde_json::from_slice(&B64.decode(h).map_err(|_| Rejection::Malformed)?)
+            .map_err(|_| Rejection::Malformed)?;
+        if header["alg"] != "HS256" {
+            return Err(Rejection::BadSignature);
+        }
+        hmac::verify(&self.key, format!("{h}.{p}").as_bytes(), &sig).map_err(|_| Rejection::BadSignature)?;
+        let claims: Claims = serde_json::from_slice(&B64.decode(p).map_err(|_| Rejection::Malformed)?)
+            .map_err(|_| Rejection::Malformed)?;
+        if claims.aud.trim_end_matches('/') != VAULT_AUDIENCE {
+            return Err(Rejection::WrongAudience);
+        }
+        if now >= claims.exp {
+            return Err(Rejection::Expired);
+        }
+        if now < claims.nbf {
+            return Err(Rejection::NotYetValid);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_rejections() {
+        let issuer = TokenIssuer::new("t");
+        let tok = issuer.issue(VAULT_AUDIENCE, 1_000, 60);
+        assert_eq!(issuer.verify(&tok, 1_000), Ok(()));
+        assert_eq!(issuer.verify(&tok, 1_060), Err(Rejection::Expired));
+        assert_eq!(
+            issuer.verify(&issuer.issue("https://storage.azure.com", 1_000, 60), 1_000),
+            Err(Rejection::WrongAudience)
+        );
+        assert_eq!(TokenIssuer::new("t").verify(&tok, 1_000), Err(Rejection::BadSignature));
+        let mut tampered = tok.clone();
+        tampered.push('x');
+        assert!(issuer.verify(&tampered, 1_000).is_err());
+        assert_eq!(issuer.verify("a.b", 1_000), Err(Rejection::Malformed));
+    }
+}
