@@ -35,6 +35,7 @@ use crate::{DeletedSecret, Error, KeyVaultSecret, Result, SecretProperties};
 #[derive(Debug, Clone)]
 pub struct SecretClient {
     inner: Arc<Inner>,
+    context: Context,
 }
 
 #[derive(Debug)]
@@ -97,7 +98,23 @@ impl SecretClient {
                 poll_timeout: options.poll_timeout,
                 time,
             }),
+            context: Context::new(),
         })
+    }
+
+    /// This client with `context` applied to every call made through the copy: a deadline,
+    /// a client request id, or body logging for just these operations.
+    ///
+    /// ```no_run
+    /// # async fn f(client: azkv_secrets::SecretClient) -> azkv_secrets::Result<()> {
+    /// use std::time::Duration;
+    /// use azkv_pipeline::Context;
+    /// let ctx = Context::new().with_timeout(Duration::from_secs(5)).with_log_body(true);
+    /// let secret = client.with_context(ctx).get_secret("db-password").await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn with_context(&self, context: Context) -> Self {
+        Self { inner: self.inner.clone(), context }
     }
 
     /// A builder for the common cases.
@@ -152,7 +169,7 @@ impl SecretClient {
     }
 
     async fn call(&self, operation: &'static str, mut request: Request) -> Result<Response> {
-        let ctx = Context::new().with_operation(operation);
+        let ctx = self.context.clone().with_operation(operation);
         let response = self.inner.pipeline.send(&ctx, &mut request).await?;
         Ok(response.error_for_status()?)
     }
@@ -167,7 +184,7 @@ impl SecretClient {
     /// # Errors
     /// Transport and credential errors; a non-2xx status is returned as a response.
     pub async fn send_request(&self, mut request: Request) -> Result<Response> {
-        let ctx = Context::new().with_operation("send_request");
+        let ctx = self.context.clone().with_operation("send_request");
         Ok(self.inner.pipeline.send(&ctx, &mut request).await?)
     }
 

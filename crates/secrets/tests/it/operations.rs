@@ -201,3 +201,17 @@ async fn the_api_version_is_selectable() {
     assert_eq!(client.api_version(), "7.4");
     client.get_secret("a").await.unwrap();
 }
+
+#[tokio::test]
+async fn a_client_with_context_sends_its_request_id() {
+    let (server, client, _, _) = setup().await;
+    Mock::given(method("GET"))
+        .and(header("x-ms-client-request-id", "trace-42"))
+        .and(header("authorization", "Bearer token-1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(bundle(&server, "a", V1, "v")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let ctx = azkv_pipeline::Context::new().with_client_request_id("trace-42");
+    client.with_context(ctx).get_secret("a").await.unwrap();
+}
