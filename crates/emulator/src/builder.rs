@@ -53,6 +53,7 @@ pub struct EmulatorBuilder {
     retention_days: u32,
     purge_protection: bool,
     clock: Clock,
+    extra_hosts: Vec<String>,
 }
 
 impl Default for EmulatorBuilder {
@@ -66,6 +67,7 @@ impl Default for EmulatorBuilder {
             retention_days: 90,
             purge_protection: false,
             clock: Clock::system(),
+            extra_hosts: Vec::new(),
         }
     }
 }
@@ -119,6 +121,16 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Also make the TLS certificate valid for `host` (for example `myvault.localhost`).
+    ///
+    /// The certificate always covers `localhost`, `127.0.0.1`, `::1`, `*.vault.azure.net` and `*.localhost`,
+    /// but most TLS clients (rustls, OpenSSL) refuse a wildcard over a single label such as `*.localhost`,
+    /// so name each `{vault}.localhost` host you use here.
+    pub fn extra_host(mut self, host: impl Into<String>) -> Self {
+        self.extra_hosts.push(host.into());
+        self
+    }
+
     /// Binds, generates the certificates, replays the data directory and starts serving.
     ///
     /// # Errors
@@ -135,7 +147,7 @@ impl EmulatorBuilder {
                 self.bind.ip()
             )));
         }
-        let tls = if self.tls { Some(crate::tls::generate()?) } else { None };
+        let tls = if self.tls { Some(crate::tls::generate(&self.extra_hosts)?) } else { None };
         let now = self.clock.now();
         let store = match &self.data_dir {
             Some(dir) => {

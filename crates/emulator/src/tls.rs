@@ -19,8 +19,8 @@ fn tls_err(e: impl std::fmt::Display) -> Error {
     Error::Tls(e.to_string())
 }
 
-/// Generates a fresh CA and a leaf signed by it, and builds a server config (ring provider, HTTP/2 and HTTP/1.1 ALPN).
-pub(crate) fn generate() -> crate::Result<Tls> {
+/// Generates a fresh CA and a leaf signed by it (valid for [`SANS`] and `extra_hosts`), and builds a server config (ring provider, HTTP/2 and HTTP/1.1 ALPN).
+pub(crate) fn generate(extra_hosts: &[String]) -> crate::Result<Tls> {
     let ca_key = KeyPair::generate().map_err(tls_err)?;
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).map_err(tls_err)?;
     ca_params.distinguished_name.push(DnType::CommonName, "azkv-emulator per-run CA");
@@ -31,8 +31,10 @@ pub(crate) fn generate() -> crate::Result<Tls> {
     let issuer = Issuer::new(ca_params, ca_key);
 
     let leaf_key = KeyPair::generate().map_err(tls_err)?;
-    let mut leaf_params =
-        CertificateParams::new(SANS.iter().map(|s| s.to_string()).collect::<Vec<_>>()).map_err(tls_err)?;
+    let mut leaf_params = CertificateParams::new(
+        SANS.iter().map(|s| s.to_string()).chain(extra_hosts.iter().cloned()).collect::<Vec<_>>(),
+    )
+    .map_err(tls_err)?;
     leaf_params.distinguished_name.push(DnType::CommonName, "azkv-emulator");
     leaf_params.use_authority_key_identifier_extension = true;
     leaf_params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
@@ -56,7 +58,7 @@ pub(crate) fn generate() -> crate::Result<Tls> {
 mod tests {
     #[test]
     fn generates_a_pem_ca() {
-        let tls = super::generate().unwrap();
+        let tls = super::generate(&["v.localhost".to_owned()]).unwrap();
         assert!(tls.ca_pem.starts_with("-----BEGIN CERTIFICATE-----"));
         assert_eq!(tls.config.alpn_protocols.len(), 2);
     }

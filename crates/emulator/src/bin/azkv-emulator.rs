@@ -20,6 +20,9 @@ OPTIONS:
     --data-dir PATH        keep data in PATH (fsync'd log) instead of memory
     --retention-days N     soft-delete retention, 7 to 90 [default: 90]
     --purge-protection     refuse purges of deleted secrets
+    --host NAME            also make the certificate valid for NAME (repeatable),
+                           e.g. myvault.localhost (wildcards over one label such as
+                           *.localhost are refused by most TLS clients)
     --ca-out PATH          write the per-run CA certificate (PEM) to PATH
                            [default: DATA_DIR/ca.pem, else a file in the temp directory]
     -h, --help             print this help
@@ -41,6 +44,7 @@ struct Args {
     retention_days: u32,
     purge_protection: bool,
     ca_out: Option<PathBuf>,
+    hosts: Vec<String>,
 }
 
 enum Parsed {
@@ -59,6 +63,7 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Parsed, String> {
         retention_days: 90,
         purge_protection: false,
         ca_out: None,
+        hosts: Vec::new(),
     };
     while let Some(arg) = it.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -80,6 +85,7 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Parsed, String> {
                 a.retention_days = value("--retention-days")?.parse().map_err(|e| format!("--retention-days: {e}"))?
             }
             "--purge-protection" => a.purge_protection = true,
+            "--host" => a.hosts.push(value("--host")?),
             "--ca-out" => a.ca_out = Some(PathBuf::from(value("--ca-out")?)),
             other => return Err(format!("unknown argument {other:?}; see --help")),
         }
@@ -96,6 +102,9 @@ async fn run(a: Args) -> Result<(), String> {
         .purge_protection(a.purge_protection);
     if let Some(t) = a.tenant {
         builder = builder.tenant(t);
+    }
+    for h in &a.hosts {
+        builder = builder.extra_host(h.clone());
     }
     if let Some(d) = &a.data_dir {
         builder = builder.data_dir(d.clone());
@@ -163,6 +172,7 @@ fn main() -> ExitCode {
     };
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {

@@ -1,0 +1,13 @@
+//! Integration tests of the emulator over real HTTP(S) on loopback, driven by a plain reqwest client (not the SDK).
+
+mod auth;
+mod backup;
+mod common;
+mod concurrency;
+mod controls;
+mod deleted;
+mod durability;
+mod errors;
+mod paging;
+mod secrets;
+mod transport;
