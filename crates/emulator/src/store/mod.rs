@@ -168,7 +168,7 @@ impl Snapshot {
     /// Checks invariants of imported data: valid names, keys and versions.
     pub(crate) fn validate(&self) -> Result<(), String> {
         for (vault, data) in &self.vaults {
-            let secrets = data.secrets.iter().map(|(k, s)| (k, s));
+            let secrets = data.secrets.iter();
             let deleted = data.deleted.iter().map(|(k, d)| (k, &d.secret));
             for (k, s) in secrets.chain(deleted) {
                 if !crate::names::is_valid_name(&s.name) || *k != key(&s.name) {
