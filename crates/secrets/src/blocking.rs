@@ -26,8 +26,9 @@ use crate::{
 
 /// The blocking secrets client: the async client driven by a private single-threaded runtime.
 ///
-/// Use it from ordinary threads. Calling it from inside an async runtime returns
-/// [`Error::InvalidArgument`] rather than blocking the runtime (or panicking).
+/// Use it from ordinary threads. It also works from a thread that belongs to another tokio
+/// runtime (`spawn_blocking`); calling it from an async task blocks that task's worker thread,
+/// so prefer the async client there.
 #[derive(Debug, Clone)]
 pub struct SecretClient {
     inner: crate::SecretClient,
@@ -59,13 +60,22 @@ impl Drop for Runtime {
     }
 }
 
-fn block_on<F: Future>(runtime: &Runtime, future: F) -> Result<F::Output> {
-    match &runtime.0 {
-        Some(rt) if tokio::runtime::Handle::try_current().is_err() => Ok(rt.block_on(future)),
-        _ => Err(Error::InvalidArgument(
-            "the blocking client was called inside an async runtime; use azkv_secrets::SecretClient there".into(),
-        )),
+/// Drives `future` to completion on the private runtime. Inside another runtime's context
+/// (a `spawn_blocking` thread, or an async task) it runs on a scoped helper thread, because
+/// tokio forbids nesting runtimes on one thread.
+fn block_on<F>(runtime: &Runtime, future: F) -> Result<F::Output>
+where
+    F: Future + Send,
+    F::Output: Send,
+{
+    let Some(rt) = &runtime.0 else {
+        return Err(Error::InvalidArgument("the blocking client's runtime has shut down".into()));
+    };
+    if tokio::runtime::Handle::try_current().is_err() {
+        return Ok(rt.block_on(future));
     }
+    std::thread::scope(|scope| scope.spawn(|| rt.block_on(future)).join())
+        .map_err(|_| Error::InvalidArgument("the blocking client's helper thread panicked".into()))
 }
 
 impl SecretClient {
@@ -96,7 +106,7 @@ impl SecretClient {
         &self.inner
     }
 
-    fn run<T>(&self, future: impl Future<Output = Result<T>>) -> Result<T> {
+    fn run<T: Send>(&self, future: impl Future<Output = Result<T>> + Send) -> Result<T> {
         block_on(&self.runtime, future)?
     }
 
@@ -272,7 +282,7 @@ pub struct Poller<T> {
     runtime: Arc<Runtime>,
 }
 
-impl<T> Poller<T> {
+impl<T: Send> Poller<T> {
     /// The operation's first result.
     pub fn result(&self) -> &T {
         self.inner.result()

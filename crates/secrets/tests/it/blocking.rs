@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
+use azkv_secrets::SecretClientOptions;
 use azkv_secrets::blocking::SecretClient;
-use azkv_secrets::{Error, SecretClientOptions};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -47,12 +47,20 @@ fn blocking_client_sets_gets_and_lists() {
     rt.block_on(server.verify());
 }
 
-#[tokio::test]
-async fn blocking_client_inside_a_runtime_is_an_error_not_a_panic() {
-    let client = SecretClient::new("https://myvault.vault.azure.net", Arc::new(TestCredential::default()), None);
-    // Building a runtime inside a runtime is fine; using it to block is refused.
-    let client = client.unwrap();
-    let err = client.get_secret("a").unwrap_err();
-    assert!(matches!(err, Error::InvalidArgument(_)), "{err:?}");
-    assert_eq!(client.list_properties_of_secrets(None).count(), 1, "the iterator ends after the error");
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blocking_client_inside_a_runtime_works_instead_of_panicking() {
+    let server = MockServer::start().await;
+    mount_challenge(&server, "https://vault.azure.net").await;
+    Mock::given(method("GET"))
+        .and(header("authorization", "Bearer token-1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(bundle(&server, "a", V1, "v1")))
+        .mount(&server)
+        .await;
+    let options = SecretClientOptions::default().with_verify_challenge_resource(false);
+    let client = SecretClient::new(&server.uri(), Arc::new(TestCredential::default()), Some(options)).unwrap();
+    // Called on an async worker thread: tokio would panic on a nested block_on; this must not.
+    assert_eq!(client.get_secret("a").unwrap().value(), "v1");
+    let from_blocking_thread =
+        tokio::task::spawn_blocking(move || client.get_secret("a").map(|s| s.value().to_owned()));
+    assert_eq!(from_blocking_thread.await.unwrap().unwrap(), "v1");
 }

@@ -2,6 +2,7 @@
 
 mod blocking;
 mod challenge;
+mod e2e;
 mod errors;
 mod operations;
 mod paging;

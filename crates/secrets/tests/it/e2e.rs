@@ -1,0 +1,118 @@
+//! End to end against the embedded emulator: HTTPS with a per-run CA, strict tokens from its
+//! managed-identity endpoint, `https://{name}.vault.azure.net` resolved to it, and challenge
+//! resource verification on. Every operation, as a user would call it.
+
+use std::sync::Arc;
+
+use azkv_emulator::{Emulator, EmulatorHandle};
+use azkv_identity::{CredentialOptions, ManagedIdentityCredential, ManagedIdentityCredentialOptions, MapEnv};
+use azkv_pipeline::transport::{TransportOptions, new_reqwest_client};
+use azkv_secrets::{Error, ListOptions, SecretClient, SetSecretOptions, UpdateSecretProperties};
+use futures::TryStreamExt;
+
+async fn emulated(vault: &str) -> (SecretClient, EmulatorHandle) {
+    let emulator = Emulator::builder().start().await.unwrap();
+    let transport_options = TransportOptions::default()
+        .with_root_certificate_pem(emulator.ca_pem().unwrap().as_bytes().to_vec())
+        .with_resolve(format!("{vault}.vault.azure.net"), emulator.addr());
+    let transport = Arc::new(new_reqwest_client(&transport_options).unwrap());
+    let env = MapEnv::new([
+        ("IDENTITY_ENDPOINT", emulator.token_endpoint()),
+        ("IDENTITY_HEADER", emulator.identity_header().to_owned()),
+    ]);
+    let credential = ManagedIdentityCredential::new(Some(ManagedIdentityCredentialOptions {
+        credential: CredentialOptions::default().with_transport(transport.clone()).with_env(Arc::new(env)),
+        ..Default::default()
+    }))
+    .unwrap();
+    let client = SecretClient::builder(emulator.vault_url(vault))
+        .credential(Arc::new(credential))
+        .transport(transport)
+        .build()
+        .unwrap();
+    (client, emulator)
+}
+
+#[tokio::test]
+async fn every_operation_against_the_emulator() {
+    let (client, emulator) = emulated("e2e").await;
+    assert!(client.vault_url().starts_with("https://e2e.vault.azure.net:"));
+
+    // set, get, versions
+    let first = client
+        .set_secret(
+            "db-password",
+            "v1",
+            Some(SetSecretOptions::default().with_content_type("text/plain").with_tag("env", "test")),
+        )
+        .await
+        .unwrap();
+    let second = client.set_secret("db-password", "v2", None).await.unwrap();
+    assert_ne!(first.properties.version, second.properties.version);
+    assert_eq!(first.properties.content_type.as_deref(), Some("text/plain"));
+    assert_eq!(first.properties.tags.get("env").map(String::as_str), Some("test"));
+    assert_eq!(client.get_secret("db-password").await.unwrap().value(), "v2");
+    let v1 = first.properties.version.clone().unwrap();
+    assert_eq!(client.get_secret_version("db-password", &v1, None).await.unwrap().value(), "v1");
+    let versions: Vec<_> = client.list_properties_of_secret_versions("db-password", None).try_collect().await.unwrap();
+    assert_eq!(versions.len(), 2);
+
+    // update keeps the value; a disabled version cannot be read
+    let props = client
+        .update_secret_properties("db-password", Some(&v1), UpdateSecretProperties::default().with_enabled(false))
+        .await
+        .unwrap();
+    assert_eq!(props.enabled, Some(false));
+    let err = client.get_secret_version("db-password", &v1, None).await.unwrap_err();
+    assert!(matches!(err, Error::Forbidden(_)) && err.inner_code() == Some("SecretDisabled"), "{err:?}");
+
+    // paging over several pages
+    for i in 0..5 {
+        client.set_secret(&format!("page-{i}"), "x", None).await.unwrap();
+    }
+    let names: Vec<String> = client
+        .list_properties_of_secrets(Some(ListOptions::default().with_max_page_size(2)))
+        .map_ok(|p| p.name)
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(names.len(), 6, "{names:?}");
+
+    // backup, delete, conflict on set, recover, delete again, purge, restore
+    let backup = client.backup_secret("db-password").await.unwrap();
+    let deleted = client.begin_delete_secret("db-password").await.unwrap().await.unwrap();
+    assert!(deleted.recovery_id.is_some());
+    assert!(matches!(client.get_secret("db-password").await.unwrap_err(), Error::NotFound(_)));
+    let conflict = client.set_secret("db-password", "v3", None).await.unwrap_err();
+    assert_eq!(conflict.inner_code(), Some("ObjectIsDeletedButRecoverable"), "{conflict:?}");
+    let listed: Vec<_> = client.list_deleted_secrets(None).try_collect().await.unwrap();
+    assert!(listed.iter().any(|d| d.name() == "db-password"));
+    assert_eq!(client.get_deleted_secret("db-password").await.unwrap().name(), "db-password");
+    client.begin_recover_deleted_secret("db-password").await.unwrap().await.unwrap();
+    assert_eq!(client.get_secret("db-password").await.unwrap().value(), "v2");
+    client.begin_delete_secret("db-password").await.unwrap().await.unwrap();
+    client.purge_deleted_secret("db-password").await.unwrap();
+    let restored = client.restore_secret_backup(&backup).await.unwrap();
+    assert_eq!(restored.name, "db-password");
+    assert_eq!(client.get_secret("db-password").await.unwrap().value(), "v2");
+    assert!(matches!(client.restore_secret_backup(&backup).await.unwrap_err(), Error::Conflict(_)));
+
+    emulator.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_blocking_client_against_the_emulator() {
+    let (client, emulator) = emulated("blocking").await;
+    // The emulator runs on this test's runtime; the blocking client runs on its own thread.
+    let blocking = tokio::task::spawn_blocking(move || {
+        let client = azkv_secrets::blocking::SecretClient::from_async(client).unwrap();
+        client.set_secret("b", "value", None).unwrap();
+        let value = client.get_secret("b").unwrap().value().to_owned();
+        client.begin_delete_secret("b").unwrap().wait().unwrap();
+        value
+    })
+    .await
+    .unwrap();
+    assert_eq!(blocking, "value");
+    emulator.shutdown().await;
+}
