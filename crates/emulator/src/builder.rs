@@ -159,9 +159,10 @@ impl EmulatorBuilder {
             None => Store::open(None, now)?,
         };
         let backup_key = BackupKey::load_or_create(self.data_dir.as_deref())?;
-        let listener =
-            tokio::net::TcpListener::bind(self.bind).await.map_err(|source| Error::Bind { addr: self.bind, source })?;
-        let addr = listener.local_addr().map_err(|source| Error::Bind { addr: self.bind, source })?;
+        let bind_err = |source| Error::Bind { addr: self.bind, source };
+        let listener = std::net::TcpListener::bind(self.bind).map_err(bind_err)?;
+        listener.set_nonblocking(true).map_err(bind_err)?;
+        let addr = listener.local_addr().map_err(bind_err)?;
         let scheme = if tls.is_some() { "https" } else { "http" };
         let host = match addr.ip() {
             ip if ip.is_unspecified() && ip.is_ipv4() => "127.0.0.1".to_owned(),
@@ -186,9 +187,29 @@ impl EmulatorBuilder {
         });
         let (tx, rx) = tokio::sync::watch::channel(false);
         let acceptor = tls.as_ref().map(|t| tokio_rustls::TlsAcceptor::from(t.config.clone()));
-        let task = tokio::spawn(crate::server::serve(listener, acceptor, app.clone(), rx));
+        // The server runs on its own runtime, so a caller that blocks its thread (a blocking client in a
+        // current-thread test) or pauses tokio time cannot stall it.
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("azkv-emulator")
+            .enable_all()
+            .build()
+            .map_err(|e| Error::InvalidOption(format!("cannot start the emulator's runtime: {e}")))?;
+        let listener = {
+            let _guard = runtime.enter();
+            tokio::net::TcpListener::from_std(listener).map_err(bind_err)?
+        };
+        let task = runtime.spawn(crate::server::serve(listener, acceptor, app.clone(), rx));
         let url = format!("{scheme}://{authority}");
         tracing::info!(%url, auth = %app.auth, durable = app.store.is_durable(), "emulator listening");
-        Ok(EmulatorHandle { url, addr, ca_pem: tls.map(|t| t.ca_pem), app, shutdown: tx, task: Some(task) })
+        Ok(EmulatorHandle {
+            url,
+            addr,
+            ca_pem: tls.map(|t| t.ca_pem),
+            app,
+            shutdown: tx,
+            task: Some(task),
+            runtime: Some(runtime),
+        })
     }
 }

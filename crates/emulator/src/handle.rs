@@ -7,8 +7,9 @@ use std::sync::Arc;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-/// A running emulator. Dropping it stops accepting connections; [`EmulatorHandle::shutdown`] also waits
-/// for in-flight requests.
+/// A running emulator, served on its own runtime (two worker threads), so it keeps answering while the
+/// caller's thread blocks. Dropping it stops the server at once; [`EmulatorHandle::shutdown`] lets
+/// in-flight requests finish first.
 #[derive(Debug)]
 pub struct EmulatorHandle {
     pub(crate) url: String,
@@ -17,6 +18,8 @@ pub struct EmulatorHandle {
     pub(crate) app: Arc<App>,
     pub(crate) shutdown: watch::Sender<bool>,
     pub(crate) task: Option<JoinHandle<()>>,
+    /// The emulator's own runtime (the server never runs on the caller's).
+    pub(crate) runtime: Option<tokio::runtime::Runtime>,
 }
 
 impl EmulatorHandle {
@@ -71,11 +74,18 @@ impl EmulatorHandle {
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
     }
 }
 
 impl Drop for EmulatorHandle {
     fn drop(&mut self) {
         let _ = self.shutdown.send(true);
+        if let Some(rt) = self.runtime.take() {
+            // Without `shutdown`, in-flight requests are cut off.
+            rt.shutdown_background();
+        }
     }
 }

@@ -55,3 +55,23 @@ async fn shutdown_stops_serving() {
     let fresh = reqwest::Client::builder().no_proxy().build().unwrap();
     assert!(fresh.get(&url).send().await.is_err(), "nothing listens after shutdown");
 }
+
+#[tokio::test]
+async fn serves_while_the_callers_thread_blocks() {
+    // A current-thread test runtime that blocks its only thread must not stall the emulator.
+    let emu = builder().tls(false).auth(AuthMode::None).start().await.unwrap();
+    let addr = emu.addr();
+    let answer = std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+        s.write_all(b"GET /secrets?api-version=7.5 HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n").unwrap();
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        out
+    })
+    .join()
+    .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    emu.shutdown().await;
+}
