@@ -1,6 +1,8 @@
 //! Project automation: `cargo xtask test`, `cargo xtask codegen`, `cargo xtask bench`.
 
+mod bench;
 mod codegen;
+mod examples;
 mod flags;
 mod test;
 
@@ -14,6 +16,7 @@ fn main() -> anyhow::Result<()> {
     };
     match command.as_str() {
         "test" => test::run(rest),
+        "bench" => bench::run(rest),
         "codegen" => codegen::run(rest),
         "help" | "--help" | "-h" => {
             println!("{}", flags::HELP);

@@ -31,6 +31,13 @@ const STEPS: &[Step] = &[
         action: Action::Cargo(&["clippy", "--workspace", "--all-targets", "--all-features", "--", "-D", "warnings"]),
     },
     Step { name: "tests", action: Action::Cargo(&["test", "--workspace", "--all-features"]) },
+    Step {
+        name: "examples",
+        action: Action::InProcess {
+            shown_as: "every example against its embedded emulator",
+            run: crate::examples::run_all,
+        },
+    },
 ];
 
 pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
