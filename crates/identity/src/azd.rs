@@ -8,8 +8,8 @@ use azkv_pipeline::time::TimeComponents;
 use azkv_pipeline::{AccessToken, Error, Result, TokenCredential, TokenRequestOptions};
 use serde::Deserialize;
 
-use crate::cache::TokenCache;
 use crate::process::{Tool, check_argument};
+use azkv_pipeline::TokenCache;
 
 const WHAT: &str = "AzureDeveloperCliCredential";
 

@@ -9,9 +9,9 @@ use azkv_pipeline::{AccessToken, Error, Result, TokenCredential, TokenRequestOpt
 use serde::Deserialize;
 use time::UtcOffset;
 
-use crate::cache::TokenCache;
 use crate::managed::resource_for;
 use crate::process::{Tool, check_argument};
+use azkv_pipeline::TokenCache;
 
 const WHAT: &str = "AzureCliCredential";
 

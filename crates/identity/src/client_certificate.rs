@@ -12,9 +12,9 @@ use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
 use crate::aad::{AadClient, scope_field, validate_tenant_id};
-use crate::cache::TokenCache;
 use crate::env::vars;
 use crate::options::CredentialOptions;
+use azkv_pipeline::TokenCache;
 
 /// The `client_assertion_type` of a JWT client assertion.
 pub(crate) const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";

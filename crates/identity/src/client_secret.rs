@@ -4,8 +4,8 @@ use async_trait::async_trait;
 use azkv_pipeline::{AccessToken, Error, Result, Secret, TokenCredential, TokenRequestOptions};
 
 use crate::aad::{AadClient, scope_field, validate_tenant_id};
-use crate::cache::TokenCache;
 use crate::options::CredentialOptions;
+use azkv_pipeline::TokenCache;
 
 /// A service principal's client secret, exchanged at
 /// `{authority}/{tenant}/oauth2/v2.0/token` (`grant_type=client_credentials`).

@@ -38,7 +38,6 @@
 
 mod aad;
 mod azd;
-mod cache;
 mod chain;
 mod cli;
 mod client_certificate;
@@ -58,7 +57,7 @@ mod workload;
 
 pub use aad::authority_hosts;
 pub use azd::{AzureDeveloperCliCredential, AzureDeveloperCliCredentialOptions};
-pub use cache::{REFRESH_RETRY_DELAY, TokenCache};
+pub use azkv_pipeline::token_cache::{REFRESH_RETRY_DELAY, TokenCache};
 pub use chain::ChainedTokenCredential;
 pub use cli::{AzureCliCredential, AzureCliCredentialOptions};
 pub use client_certificate::{ClientCertificateCredential, ClientCertificateCredentialOptions};

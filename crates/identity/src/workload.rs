@@ -9,10 +9,10 @@ use azkv_pipeline::{AccessToken, Error, Result, Secret, TokenCredential, TokenRe
 use time::OffsetDateTime;
 
 use crate::aad::{AadClient, scope_field, validate_tenant_id};
-use crate::cache::TokenCache;
 use crate::client_certificate::JWT_BEARER;
 use crate::env::vars;
 use crate::options::CredentialOptions;
+use azkv_pipeline::TokenCache;
 
 /// How long a federated token read from the file is used before the file is read again,
 /// even when its modification time did not change.

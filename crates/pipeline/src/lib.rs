@@ -32,6 +32,7 @@ mod request;
 mod response;
 mod secret;
 pub mod time;
+pub mod token_cache;
 pub mod transport;
 
 #[cfg(feature = "test-util")]
@@ -48,6 +49,7 @@ pub use policy::Policy;
 pub use request::Request;
 pub use response::Response;
 pub use secret::Secret;
+pub use token_cache::TokenCache;
 pub use url::Url;
 
 /// Pins object safety of every seam: this stops compiling if a trait stops being dyn-compatible.

@@ -15,9 +15,9 @@ use azkv_pipeline::time::TimeComponents;
 use azkv_pipeline::{AccessToken, Error, HttpClient, Response, Result, Secret, TokenCredential, TokenRequestOptions};
 use serde::Deserialize;
 
-use crate::cache::TokenCache;
 use crate::env::vars;
 use crate::options::CredentialOptions;
+use azkv_pipeline::TokenCache;
 
 pub use imds::DEFAULT_IMDS_ENDPOINT;
 

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use url::Url;
 
 use crate::time::TimeComponents;
-use crate::{AccessToken, Context, Error, Policy, Request, Response, Result, TokenCredential, TokenRequestOptions};
+use crate::{Context, Error, Policy, Request, Response, Result, TokenCache, TokenCredential, TokenRequestOptions};
 
 /// Whether `url` is `https`, or `http` to a loopback host (`localhost`, 127.0.0.0/8, `::1`):
 /// the only places a token may be sent.
@@ -40,66 +40,6 @@ pub fn ensure_secure_for_tokens(request: &Request) -> Result<()> {
     }
 }
 
-/// A cached token shared by concurrent requests: one fetch at a time, refreshed at
-/// [`AccessToken::refresh_at`], and a still-valid token kept when a refresh fails.
-#[derive(Debug)]
-pub struct TokenCache {
-    credential: Arc<dyn TokenCredential>,
-    time: TimeComponents,
-    slot: tokio::sync::Mutex<Option<AccessToken>>,
-}
-
-impl TokenCache {
-    /// A cache in front of `credential`.
-    pub fn new(credential: Arc<dyn TokenCredential>, time: TimeComponents) -> Self {
-        Self { credential, time, slot: tokio::sync::Mutex::new(None) }
-    }
-
-    /// A token for `scopes`: the cached one while it is fresh, else a new one (one fetch for
-    /// all concurrent callers).
-    ///
-    /// # Errors
-    /// The credential's error, when no still-valid token is cached.
-    pub async fn get(&self, scopes: &[&str], options: &TokenRequestOptions) -> Result<AccessToken> {
-        let mut slot = self.slot.lock().await;
-        let now = self.time.now_utc();
-        if let Some(token) = slot.as_ref().filter(|t| now < t.refresh_at()) {
-            return Ok(token.clone());
-        }
-        match self.credential.get_token(scopes, options).await {
-            Ok(token) => {
-                *slot = Some(token.clone());
-                Ok(token)
-            }
-            Err(e) => match slot.as_ref().filter(|t| now < t.expires_on) {
-                Some(still_valid) => {
-                    tracing::warn!(error = %e, "token refresh failed; using the cached token until it expires");
-                    Ok(still_valid.clone())
-                }
-                None => Err(e),
-            },
-        }
-    }
-
-    /// Fetches a new token whatever the cache holds (for example with a claims challenge) and
-    /// caches it.
-    ///
-    /// # Errors
-    /// The credential's error; the cached token is then forgotten.
-    pub async fn refresh(&self, scopes: &[&str], options: &TokenRequestOptions) -> Result<AccessToken> {
-        let mut slot = self.slot.lock().await;
-        *slot = None;
-        let token = self.credential.get_token(scopes, options).await?;
-        *slot = Some(token.clone());
-        Ok(token)
-    }
-
-    /// Forgets the cached token (for example after the service rejected it).
-    pub async fn clear(&self) {
-        *self.slot.lock().await = None;
-    }
-}
-
 /// Adds `Authorization: Bearer <token>` for fixed scopes. A per-try policy.
 ///
 /// Refuses requests that are not `https` unless the host is loopback, before asking the
@@ -107,6 +47,7 @@ impl TokenCache {
 #[derive(Debug)]
 pub struct BearerTokenPolicy {
     scopes: Vec<String>,
+    credential: Arc<dyn TokenCredential>,
     cache: TokenCache,
 }
 
@@ -122,7 +63,7 @@ impl BearerTokenPolicy {
         scopes: impl IntoIterator<Item = impl Into<String>>,
         time: TimeComponents,
     ) -> Self {
-        Self { scopes: scopes.into_iter().map(Into::into).collect(), cache: TokenCache::new(credential, time) }
+        Self { scopes: scopes.into_iter().map(Into::into).collect(), credential, cache: TokenCache::new(time) }
     }
 }
 
@@ -131,7 +72,8 @@ impl Policy for BearerTokenPolicy {
     async fn send(&self, ctx: &Context, request: &mut Request, next: &[Arc<dyn Policy>]) -> Result<Response> {
         ensure_secure_for_tokens(request)?;
         let scopes: Vec<&str> = self.scopes.iter().map(String::as_str).collect();
-        let token = self.cache.get(&scopes, &TokenRequestOptions::default()).await?;
+        let options = TokenRequestOptions::default();
+        let token = self.cache.get_or_fetch(&scopes, &options, || self.credential.get_token(&scopes, &options)).await?;
         request.headers.insert("authorization", format!("Bearer {}", token.token.expose()));
         crate::policy::next(ctx, request, next).await
     }

@@ -5,11 +5,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use azkv_pipeline::policies::TokenCache;
 use azkv_pipeline::policies::bearer::ensure_secure_for_tokens;
 use azkv_pipeline::time::TimeComponents;
 use azkv_pipeline::{
-    Context, Error, Policy, Request, Response, Result, StatusCode, TokenCredential, TokenRequestOptions,
+    Context, Error, Policy, Request, Response, Result, StatusCode, TokenCache, TokenCredential, TokenRequestOptions,
 };
 use base64::Engine;
 use bytes::Bytes;
@@ -84,31 +83,27 @@ pub fn verify_resource(vault_host: &str, challenge: &VaultChallenge) -> Result<(
 pub struct ChallengeAuthPolicy {
     credential: Arc<dyn TokenCredential>,
     verify_resource: bool,
-    time: TimeComponents,
-    vaults: Mutex<HashMap<String, Arc<VaultAuth>>>,
-}
-
-#[derive(Debug)]
-struct VaultAuth {
-    challenge: VaultChallenge,
+    /// Tokens keyed by scope and tenant, shared by every vault this client talks to.
     tokens: TokenCache,
+    /// The challenge each vault (`host:port`) answered with.
+    vaults: Mutex<HashMap<String, Arc<VaultChallenge>>>,
 }
 
 impl ChallengeAuthPolicy {
     /// A policy getting tokens from `credential`.
     pub fn new(credential: Arc<dyn TokenCredential>, verify_resource: bool, time: TimeComponents) -> Self {
-        Self { credential, verify_resource, time, vaults: Mutex::new(HashMap::new()) }
+        Self { credential, verify_resource, tokens: TokenCache::new(time), vaults: Mutex::new(HashMap::new()) }
     }
 
     fn vault_key(request: &Request) -> String {
         format!("{}:{}", request.url.host_str().unwrap_or_default(), request.url.port_or_known_default().unwrap_or(0))
     }
 
-    fn cached(&self, key: &str) -> Option<Arc<VaultAuth>> {
+    fn cached(&self, key: &str) -> Option<Arc<VaultChallenge>> {
         self.vaults.lock().unwrap_or_else(|p| p.into_inner()).get(key).cloned()
     }
 
-    fn learn(&self, key: String, request: &Request, response: &Response) -> Result<Arc<VaultAuth>> {
+    fn learn(&self, key: String, request: &Request, response: &Response) -> Result<Arc<VaultChallenge>> {
         let header = response
             .headers
             .get("www-authenticate")
@@ -117,30 +112,31 @@ impl ChallengeAuthPolicy {
         if self.verify_resource {
             verify_resource(request.url.host_str().unwrap_or_default(), &challenge)?;
         }
-        let auth =
-            Arc::new(VaultAuth { challenge, tokens: TokenCache::new(self.credential.clone(), self.time.clone()) });
-        self.vaults.lock().unwrap_or_else(|p| p.into_inner()).insert(key, auth.clone());
-        Ok(auth)
+        let challenge = Arc::new(challenge);
+        self.vaults.lock().unwrap_or_else(|p| p.into_inner()).insert(key, challenge.clone());
+        Ok(challenge)
     }
 
+    /// Sends `request` with a token for `challenge`. With `refresh`, the cached token is not
+    /// used: a claims challenge goes to the credential, otherwise the cached token is dropped.
     async fn send_with_token(
         &self,
         ctx: &Context,
         request: &mut Request,
         next: &[Arc<dyn Policy>],
-        auth: &VaultAuth,
-        refresh_claims: Option<Option<String>>,
+        challenge: &VaultChallenge,
+        refresh: Option<Option<String>>,
     ) -> Result<Response> {
-        let scopes = [auth.challenge.scope.as_str()];
+        let scopes = [challenge.scope.as_str()];
         let mut options = TokenRequestOptions::default();
-        options.tenant_id = auth.challenge.tenant_id.clone();
-        let token = match refresh_claims {
-            Some(claims) => {
-                options.claims = claims;
-                auth.tokens.refresh(&scopes, &options).await?
-            }
-            None => auth.tokens.get(&scopes, &options).await?,
-        };
+        options.tenant_id = challenge.tenant_id.clone();
+        match refresh {
+            Some(Some(claims)) => options.claims = Some(claims),
+            Some(None) => self.tokens.invalidate(&scopes, options.tenant_id.as_deref()),
+            None => {}
+        }
+        let token =
+            self.tokens.get_or_fetch(&scopes, &options, || self.credential.get_token(&scopes, &options)).await?;
         request.headers.insert("authorization", format!("Bearer {}", token.token.expose()));
         azkv_pipeline::policy::next(ctx, request, next).await
     }
@@ -163,8 +159,8 @@ impl Policy for ChallengeAuthPolicy {
     async fn send(&self, ctx: &Context, request: &mut Request, next: &[Arc<dyn Policy>]) -> Result<Response> {
         ensure_secure_for_tokens(request)?;
         let key = Self::vault_key(request);
-        let auth = match self.cached(&key) {
-            Some(auth) => auth,
+        let challenge = match self.cached(&key) {
+            Some(challenge) => challenge,
             None => {
                 // Discover the challenge with a bodiless request, so that no payload travels
                 // before the vault has proved who it is.
@@ -184,18 +180,18 @@ impl Policy for ChallengeAuthPolicy {
                 self.learn(key.clone(), request, &response)?
             }
         };
-        let response = self.send_with_token(ctx, request, next, &auth, None).await?;
+        let response = self.send_with_token(ctx, request, next, &challenge, None).await?;
         if response.status != StatusCode::UNAUTHORIZED {
             return Ok(response);
         }
         // A 401 with a token: revoked, expired early, or a claims challenge. Re-read the
         // challenge (the vault may have moved tenant) and try once more with a fresh token.
         let claims = claims_of(&response);
-        let auth = match response.headers.get("www-authenticate").map(VaultChallenge::parse) {
-            Some(Ok(challenge)) if challenge != auth.challenge => self.learn(key, request, &response)?,
-            _ => auth,
+        let challenge = match response.headers.get("www-authenticate").map(VaultChallenge::parse) {
+            Some(Ok(fresh)) if fresh != *challenge => self.learn(key, request, &response)?,
+            _ => challenge,
         };
-        self.send_with_token(ctx, request, next, &auth, Some(claims)).await
+        self.send_with_token(ctx, request, next, &challenge, Some(claims)).await
     }
 }
 

@@ -6,8 +6,8 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use azkv_pipeline::time::TimeComponents;
-use azkv_pipeline::{AccessToken, Result, TokenRequestOptions};
+use crate::time::TimeComponents;
+use crate::{AccessToken, Result, TokenRequestOptions};
 use time::OffsetDateTime;
 
 /// How long a failed refresh waits before the next try while a still-valid token is served.
@@ -134,6 +134,15 @@ impl TokenCache {
         }
     }
 
+    /// Forgets the token cached for `scopes` and `tenant_id`, so the next call fetches (for
+    /// example after the service refused it).
+    pub fn invalidate(&self, scopes: &[&str], tenant_id: Option<&str>) {
+        let entry = self.entry(scopes, tenant_id);
+        let mut state = lock(&entry.state);
+        state.token = None;
+        state.next_attempt = None;
+    }
+
     /// Forgets every cached token.
     pub fn clear(&self) {
         lock(&self.entries).clear();
@@ -155,8 +164,8 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use azkv_pipeline::Error;
-    use azkv_pipeline::test_util::ManualTime;
+    use crate::Error;
+    use crate::test_util::ManualTime;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     fn token(name: &str, time: &ManualTime, valid_for: Duration) -> AccessToken {
