@@ -1,5 +1,9 @@
 //! Shared set-up for the runnable examples: a client for a real vault when `KEY_VAULT_NAME` or
 //! `VAULT_URL` is set, otherwise for an embedded emulator started in-process.
+//!
+//! The emulator is reached the way a real deployment is: over HTTPS with a per-run CA,
+//! `https://{name}.vault.azure.net` resolved to the emulator's loopback address, strict token
+//! checking, tokens from its managed-identity endpoint, and challenge resource verification on.
 
 use std::sync::Arc;
 
@@ -8,8 +12,14 @@ use azkv_emulator::{Emulator, EmulatorHandle};
 use azkv_identity::{
     CredentialOptions, DefaultAzureCredential, ManagedIdentityCredential, ManagedIdentityCredentialOptions, MapEnv,
 };
+use azkv_pipeline::HttpClient;
 use azkv_pipeline::transport::{TransportOptions, new_reqwest_client};
-use azkv_secrets::SecretClient;
+use azkv_secrets::{SecretClient, SecretClientBuilder};
+
+/// The README's Rust snippets, compiled and run as doc tests (`cargo test -p examples --doc`).
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
 
 /// A vault to run an example against.
 #[derive(Debug)]
@@ -23,6 +33,11 @@ pub struct Vault {
 }
 
 impl Vault {
+    /// Whether this is the embedded emulator (a fresh, empty vault) rather than a real one.
+    pub fn is_emulated(&self) -> bool {
+        self.emulator.is_some()
+    }
+
     /// Stops the embedded emulator, if any.
     pub async fn shutdown(self) {
         if let Some(emulator) = self.emulator {
@@ -31,19 +46,22 @@ impl Vault {
     }
 }
 
+/// The vault named in the environment: `(url, short name)` from `VAULT_URL`, else from
+/// `KEY_VAULT_NAME` (`https://{name}.vault.azure.net`); `None` when neither is set.
+pub fn vault_from_env() -> Option<(String, String)> {
+    let non_empty = |var: &str| std::env::var(var).ok().filter(|v| !v.is_empty());
+    non_empty("VAULT_URL")
+        .map(|url| (url.clone(), url))
+        .or_else(|| non_empty("KEY_VAULT_NAME").map(|name| (format!("https://{name}.vault.azure.net"), name)))
+}
+
 /// The vault named by `VAULT_URL` or `KEY_VAULT_NAME` with `DefaultAzureCredential`; otherwise
-/// an embedded emulator, announced in one line on stderr.
+/// an embedded emulator, announced in one line on stdout.
 ///
 /// # Errors
 /// When the credential, the client or the emulator cannot be set up.
 pub async fn open_vault() -> anyhow::Result<Vault> {
-    let named = std::env::var("VAULT_URL").ok().filter(|v| !v.is_empty()).map(|url| (url.clone(), url)).or_else(|| {
-        std::env::var("KEY_VAULT_NAME")
-            .ok()
-            .filter(|v| !v.is_empty())
-            .map(|name| (format!("https://{name}.vault.azure.net"), name))
-    });
-    match named {
+    match vault_from_env() {
         Some((url, name)) => {
             let credential = DefaultAzureCredential::new(None).context("setting up DefaultAzureCredential")?;
             let client = SecretClient::new(&url, Arc::new(credential), None).context("creating the client")?;
@@ -68,24 +86,67 @@ pub async fn open_vault() -> anyhow::Result<Vault> {
 /// # Errors
 /// When the emulator or the client cannot start.
 pub async fn emulated_vault(name: &str) -> anyhow::Result<(SecretClient, EmulatorHandle)> {
-    let emulator = Emulator::builder().start().await.context("starting the emulator")?;
+    let emulator = start_emulator().await?;
+    let client = emulated_client_builder(&emulator, name)?.build().context("creating the client")?;
+    Ok((client, emulator))
+}
+
+/// Starts an emulator with the defaults: HTTPS with a per-run CA, strict tokens, in memory.
+///
+/// # Errors
+/// When it cannot bind or generate its certificates.
+pub async fn start_emulator() -> anyhow::Result<EmulatorHandle> {
+    Emulator::builder().start().await.context("starting the emulator")
+}
+
+/// A client builder for the emulator's vault `name`, with [`emulator_transport`] and
+/// [`emulator_credential`] set: add policies, logging or options, then `build()`.
+///
+/// # Errors
+/// When the transport or the credential cannot be built.
+pub fn emulated_client_builder(emulator: &EmulatorHandle, name: &str) -> anyhow::Result<SecretClientBuilder> {
+    let transport = emulator_transport(emulator, name)?;
+    let credential = emulator_credential(emulator, transport.clone())?;
+    Ok(SecretClient::builder(emulator.vault_url(name)).credential(Arc::new(credential)).transport(transport))
+}
+
+/// A reqwest transport that trusts the emulator's CA and resolves `{name}.vault.azure.net` to
+/// the emulator's address (and nothing else: every other host resolves as usual).
+///
+/// # Errors
+/// When the emulator runs without TLS, or the client cannot be built.
+pub fn emulator_transport(emulator: &EmulatorHandle, name: &str) -> anyhow::Result<Arc<dyn HttpClient>> {
     let ca = emulator.ca_pem().context("the emulator runs without TLS")?.as_bytes().to_vec();
-    let transport_options = TransportOptions::default()
+    let options = TransportOptions::default()
         .with_root_certificate_pem(ca)
         .with_resolve(format!("{name}.vault.azure.net"), emulator.addr());
-    let transport = Arc::new(new_reqwest_client(&transport_options)?);
+    Ok(Arc::new(new_reqwest_client(&options).context("building the transport")?))
+}
+
+/// A [`ManagedIdentityCredential`] pointed at the emulator's token endpoint, as App Service
+/// would set it up (`IDENTITY_ENDPOINT`, `IDENTITY_HEADER`), sending through `transport`.
+///
+/// # Errors
+/// When the credential's settings are refused.
+pub fn emulator_credential(
+    emulator: &EmulatorHandle,
+    transport: Arc<dyn HttpClient>,
+) -> anyhow::Result<ManagedIdentityCredential> {
     let env = MapEnv::new([
         ("IDENTITY_ENDPOINT", emulator.token_endpoint()),
         ("IDENTITY_HEADER", emulator.identity_header().to_owned()),
     ]);
     let credential = ManagedIdentityCredential::new(Some(ManagedIdentityCredentialOptions {
-        credential: CredentialOptions::default().with_transport(transport.clone()).with_env(Arc::new(env)),
+        credential: CredentialOptions::default().with_transport(transport).with_env(Arc::new(env)),
         ..Default::default()
-    }))?;
-    let client = SecretClient::builder(emulator.vault_url(name))
-        .credential(Arc::new(credential))
-        .transport(transport)
-        .build()
-        .context("creating the client")?;
-    Ok((client, emulator))
+    }))
+    .context("setting up the managed identity credential")?;
+    Ok(credential)
+}
+
+/// A name no earlier run used, `{prefix}-{hex}`, so that examples can be re-run against a real
+/// vault whose soft-deleted secrets keep their names for the retention period.
+pub fn unique_name(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    format!("{prefix}-{:x}", nanos & 0xff_ffff_ffff)
 }
