@@ -71,6 +71,10 @@ impl LoggingPolicy {
 #[async_trait]
 impl Policy for LoggingPolicy {
     async fn send(&self, ctx: &Context, request: &mut Request, next: &[Arc<dyn Policy>]) -> Result<Response> {
+        // Nothing to format when no subscriber wants these events: keep the hot path free.
+        if !tracing::enabled!(tracing::Level::DEBUG) {
+            return crate::policy::next(ctx, request, next).await;
+        }
         let query: Vec<&str> = self.query.iter().map(String::as_str).collect();
         let url = redact::redact_url(&request.url, &query);
         let log_body = ctx.log_body().unwrap_or(self.log_bodies);
