@@ -55,20 +55,38 @@ pub fn vault_from_env() -> Option<(String, String)> {
         .or_else(|| non_empty("KEY_VAULT_NAME").map(|name| (format!("https://{name}.vault.azure.net"), name)))
 }
 
+/// The name of the vault the embedded emulator serves to the examples:
+/// `https://myvault.vault.azure.net:PORT`.
+pub const EMULATED_VAULT: &str = "myvault";
+
 /// The vault named by `VAULT_URL` or `KEY_VAULT_NAME` with `DefaultAzureCredential`; otherwise
 /// an embedded emulator, announced in one line on stdout.
 ///
 /// # Errors
 /// When the credential, the client or the emulator cannot be set up.
 pub async fn open_vault() -> anyhow::Result<Vault> {
+    open_vault_with(|builder, _| Ok(builder)).await
+}
+
+/// As [`open_vault`], letting `customize` change the client builder before it builds: add
+/// policies, logging options or another credential. It gets the embedded emulator, if any.
+///
+/// # Errors
+/// When the credential, the client or the emulator cannot be set up, or `customize` fails.
+pub async fn open_vault_with(
+    customize: impl FnOnce(SecretClientBuilder, Option<&EmulatorHandle>) -> anyhow::Result<SecretClientBuilder>,
+) -> anyhow::Result<Vault> {
     match vault_from_env() {
         Some((url, name)) => {
             let credential = DefaultAzureCredential::new(None).context("setting up DefaultAzureCredential")?;
-            let client = SecretClient::new(&url, Arc::new(credential), None).context("creating the client")?;
+            let builder = SecretClient::builder(url).credential(Arc::new(credential));
+            let client = customize(builder, None)?.build().context("creating the client")?;
             Ok(Vault { client, name, emulator: None })
         }
         None => {
-            let (client, emulator) = emulated_vault("quickstart").await?;
+            let emulator = start_emulator().await?;
+            let builder = emulated_client_builder(&emulator, EMULATED_VAULT)?;
+            let client = customize(builder, Some(&emulator))?.build().context("creating the client")?;
             println!(
                 "No KEY_VAULT_NAME or VAULT_URL set: running against a local Key Vault emulator at {}.",
                 emulator.url()
