@@ -4,6 +4,7 @@ mod blocking;
 mod challenge;
 mod e2e;
 mod errors;
+mod faults;
 mod operations;
 mod paging;
 mod pollers;

@@ -1,0 +1,492 @@
+//! Client faults: a misbehaving TCP server of the tests' own (reset, truncated body, invalid
+//! JSON, never answering, dripping bytes, 429/503 without `Retry-After`) and the emulator's
+//! fault controls (429/503 bursts with `Retry-After`, 500 on every try, dropped connections).
+//!
+//! Each case ends in its typed error (or succeeds after retries) within the configured budget;
+//! backoff waits go through `ManualTime` and are asserted, and retried requests carry the same
+//! body and the same `x-ms-client-request-id`, checked on the server side.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use azkv_emulator::{AuthMode, Clock, Emulator, EmulatorHandle};
+use azkv_pipeline::policies::RetryOptions;
+use azkv_pipeline::test_util::ManualTime;
+use azkv_pipeline::transport::{TransportOptions, new_reqwest_client};
+use azkv_pipeline::{ClientOptions, HttpClient, Method, Request};
+use azkv_secrets::{Error, SecretClient, SecretClientOptions};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+use crate::support::{TENANT, TestCredential, V1};
+
+/// Every test here must end well within this; a hang fails instead of blocking CI.
+const GUARD: Duration = Duration::from_secs(30);
+
+/// What the scripted server does with one authorized request.
+#[derive(Debug, Clone, Copy)]
+enum Act {
+    /// A complete response: status, body, `Retry-After` seconds.
+    Reply(u16, &'static str, Option<u64>),
+    /// A secret bundle for `a`.
+    Bundle,
+    /// Part of a response, then a TCP reset.
+    Reset,
+    /// `Content-Length: 100`, ten bytes, then a clean close.
+    Truncate,
+    /// Reads the request and never answers.
+    Hang,
+    /// The head, then one body byte every interval, forever.
+    Drip(Duration),
+}
+
+/// One request as the server saw it.
+#[derive(Debug, Clone)]
+struct Seen {
+    authorized: bool,
+    request_id: Option<String>,
+    body: Vec<u8>,
+}
+
+struct Scripted {
+    url: String,
+    seen: Arc<Mutex<Vec<Seen>>>,
+}
+
+impl Scripted {
+    fn authorized(&self) -> Vec<Seen> {
+        self.seen.lock().unwrap().iter().filter(|s| s.authorized).cloned().collect()
+    }
+
+    fn all(&self) -> Vec<Seen> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+/// A server on 127.0.0.1 that answers unauthenticated requests with a Key Vault challenge and
+/// the `n`th authorized request (0-based) with `script(n)`.
+async fn scripted(script: impl Fn(usize) -> Act + Send + Sync + 'static) -> Scripted {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
+    let counter = Arc::new(AtomicUsize::new(0));
+    let script = Arc::new(script);
+    let (seen2, url2) = (seen.clone(), url.clone());
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else { return };
+            let (seen, counter, script, url) = (seen2.clone(), counter.clone(), script.clone(), url2.clone());
+            tokio::spawn(async move { serve(stream, &seen, &counter, script.as_ref(), &url).await });
+        }
+    });
+    Scripted { url, seen }
+}
+
+/// Reads one request (head and `Content-Length` body); `None` at end of stream.
+async fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Option<Seen> {
+    let head_end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        let mut chunk = [0u8; 4096];
+        let n = stream.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
+    let header =
+        |name: &str| head.lines().find_map(|l| l.strip_prefix(&format!("{name}:")).map(|v| v.trim().to_owned()));
+    let length: usize = header("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
+    while buf.len() < head_end + length {
+        let mut chunk = [0u8; 4096];
+        let n = stream.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    let body = buf[head_end..head_end + length].to_vec();
+    buf.drain(..head_end + length);
+    Some(Seen { authorized: header("authorization").is_some(), request_id: header("x-ms-client-request-id"), body })
+}
+
+fn response(status: u16, body: &str, extra: &str) -> Vec<u8> {
+    format!(
+        "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\n{extra}\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+async fn serve(
+    mut stream: TcpStream,
+    seen: &Mutex<Vec<Seen>>,
+    counter: &AtomicUsize,
+    script: &(dyn Fn(usize) -> Act + Send + Sync),
+    url: &str,
+) {
+    let mut buf = Vec::new();
+    while let Some(request) = read_request(&mut stream, &mut buf).await {
+        let authorized = request.authorized;
+        seen.lock().unwrap().push(request);
+        if !authorized {
+            let challenge = format!(
+                "www-authenticate: Bearer authorization=\"https://login.microsoftonline.com/{TENANT}\", resource=\"https://vault.azure.net\"\r\n"
+            );
+            if stream.write_all(&response(401, "", &challenge)).await.is_err() {
+                return;
+            }
+            continue;
+        }
+        let act = script(counter.fetch_add(1, Ordering::SeqCst));
+        match act {
+            Act::Reply(status, body, retry_after) => {
+                let extra = retry_after.map(|s| format!("retry-after: {s}\r\n")).unwrap_or_default();
+                let _ = stream.write_all(&response(status, body, &extra)).await;
+            }
+            Act::Bundle => {
+                let body = serde_json::json!({
+                    "value": "v", "id": format!("{url}/secrets/a/{V1}"),
+                    "attributes": {"enabled": true, "created": 1_700_000_000, "updated": 1_700_000_000}
+                })
+                .to_string();
+                let _ = stream.write_all(&response(200, &body, "")).await;
+            }
+            Act::Reset => {
+                let _ = stream
+                    .write_all(
+                        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"val",
+                    )
+                    .await;
+                let _ = stream.set_zero_linger();
+                return; // dropped with SO_LINGER 0: a TCP reset
+            }
+            Act::Truncate => {
+                let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"value\":\"").await;
+                let _ = stream.shutdown().await;
+                return;
+            }
+            Act::Hang => {
+                std::future::pending::<()>().await;
+            }
+            Act::Drip(every) => {
+                if stream
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100000\r\n\r\n")
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+                loop {
+                    if stream.write_all(b" ").await.is_err() {
+                        return;
+                    }
+                    tokio::time::sleep(every).await;
+                }
+            }
+        }
+    }
+}
+
+/// A client for `url` with `retry`, a manual clock and `transport` settings.
+fn client(url: &str, time: &ManualTime, retry: RetryOptions, transport: TransportOptions) -> SecretClient {
+    let options = SecretClientOptions::default().with_verify_challenge_resource(false).with_client_options(
+        ClientOptions::default().with_retry(retry).with_time(time.components()).with_transport_options(transport),
+    );
+    SecretClient::new(url, Arc::new(TestCredential::default()), Some(options)).unwrap()
+}
+
+fn retry_fixed(retries: u32, per_try: Duration) -> RetryOptions {
+    let mut retry = RetryOptions::fixed(retries, Duration::from_secs(1));
+    retry.per_try_timeout = per_try;
+    retry
+}
+
+/// Every authorized try carried the same body and client request id as the first, and the
+/// discovery request (no token, no body) the same id.
+fn assert_same_request(server: &Scripted, tries: usize, body: &[u8]) {
+    let all = server.all();
+    let authorized = server.authorized();
+    assert_eq!(authorized.len(), tries, "tries seen by the server: {all:?}");
+    let id = authorized[0].request_id.clone().expect("a client request id");
+    for s in &all {
+        assert_eq!(s.request_id.as_deref(), Some(id.as_str()), "one id for every try: {all:?}");
+        if s.authorized {
+            assert_eq!(s.body, body, "the body is re-sent identically");
+        } else {
+            assert!(s.body.is_empty(), "the discovery request carries no body");
+        }
+    }
+}
+
+const SET_BODY: &[u8] = br#"{"value":"payload-42"}"#;
+
+async fn set(client: &SecretClient) -> azkv_secrets::Result<azkv_secrets::KeyVaultSecret> {
+    tokio::time::timeout(GUARD, client.set_secret("a", "payload-42", None)).await.expect("no hang")
+}
+
+#[tokio::test]
+async fn a_reset_mid_response_is_retried_then_a_transport_error() {
+    let server = scripted(|_| Act::Reset).await;
+    let time = ManualTime::default();
+    let client = client(&server.url, &time, retry_fixed(2, Duration::from_secs(10)), TransportOptions::default());
+    let err = set(&client).await.unwrap_err();
+    assert!(matches!(err, Error::Transport(azkv_pipeline::Error::Transport { .. })), "{err:?}");
+    assert_eq!(time.sleeps(), [Duration::from_secs(1); 2]);
+    assert_same_request(&server, 3, SET_BODY);
+}
+
+#[tokio::test]
+async fn a_truncated_body_is_retried_and_the_next_try_succeeds() {
+    let server = scripted(|n| if n == 0 { Act::Truncate } else { Act::Bundle }).await;
+    let time = ManualTime::default();
+    let client = client(&server.url, &time, retry_fixed(2, Duration::from_secs(10)), TransportOptions::default());
+    let secret = set(&client).await.unwrap();
+    assert_eq!(secret.properties.version.as_deref(), Some(V1));
+    assert_eq!(time.sleeps(), [Duration::from_secs(1)]);
+    assert_same_request(&server, 2, SET_BODY);
+}
+
+#[tokio::test]
+async fn a_truncated_body_on_every_try_is_a_transport_error() {
+    let server = scripted(|_| Act::Truncate).await;
+    let time = ManualTime::default();
+    let client = client(&server.url, &time, retry_fixed(1, Duration::from_secs(10)), TransportOptions::default());
+    let err = set(&client).await.unwrap_err();
+    assert!(matches!(err, Error::Transport(_)), "{err:?}");
+    assert!(err.is_retryable_transport(), "{err:?}");
+    assert_same_request(&server, 2, SET_BODY);
+}
+
+#[tokio::test]
+async fn invalid_json_is_a_decode_error_without_retry() {
+    let server = scripted(|_| Act::Reply(200, r#"{"value": "canary-body", "id": [}"#, None)).await;
+    let time = ManualTime::default();
+    let client = client(&server.url, &time, retry_fixed(3, Duration::from_secs(10)), TransportOptions::default());
+    let err = set(&client).await.unwrap_err();
+    assert!(matches!(err, Error::Decode(_)), "{err:?}");
+    assert!(!format!("{err} {err:?}").contains("canary"), "{err:?}");
+    assert!(time.sleeps().is_empty(), "a decode error is not retried");
+    assert_same_request(&server, 1, SET_BODY);
+}
+
+#[tokio::test]
+async fn a_server_that_never_answers_hits_the_per_try_timeout() {
+    let server = scripted(|_| Act::Hang).await;
+    let time = ManualTime::default();
+    let per_try = Duration::from_millis(400);
+    let client = client(&server.url, &time, retry_fixed(2, per_try), TransportOptions::default());
+    let started = Instant::now();
+    let err = set(&client).await.unwrap_err();
+    assert!(matches!(err, Error::Transport(azkv_pipeline::Error::Timeout { .. })), "{err:?}");
+    assert!(err.to_string().contains("400ms"), "{err}");
+    assert_eq!(time.sleeps(), [Duration::from_secs(1); 2], "backoff on the manual clock");
+    assert!(started.elapsed() < Duration::from_secs(10), "three tries of 400 ms, not the 30 s default");
+    assert_same_request(&server, 3, SET_BODY);
+}
+
+#[tokio::test]
+async fn a_slow_drip_is_cut_by_the_per_try_timeout() {
+    let server = scripted(|_| Act::Drip(Duration::from_millis(50))).await;
+    let time = ManualTime::default();
+    let client = client(&server.url, &time, retry_fixed(1, Duration::from_millis(400)), TransportOptions::default());
+    let err = set(&client).await.unwrap_err();
+    assert!(matches!(err, Error::Transport(azkv_pipeline::Error::Timeout { .. })), "{err:?}");
+    assert_same_request(&server, 2, SET_BODY);
+}
+
+#[tokio::test]
+async fn a_slow_drip_is_cut_by_the_read_timeout() {
+    let server = scripted(|_| Act::Drip(Duration::from_secs(5))).await;
+    let time = ManualTime::default();
+    let mut transport = TransportOptions::default();
+    transport.read_timeout = Duration::from_millis(200);
+    let client = client(&server.url, &time, retry_fixed(1, Duration::from_secs(20)), transport);
+    let started = Instant::now();
+    let err = set(&client).await.unwrap_err();
+    assert!(matches!(err, Error::Transport(azkv_pipeline::Error::Timeout { .. })), "{err:?}");
+    assert!(started.elapsed() < Duration::from_secs(10), "the read timeout, not the per-try timeout");
+    assert_same_request(&server, 2, SET_BODY);
+}
+
+#[tokio::test]
+async fn throttling_and_unavailability_without_retry_after_wait_the_backoff() {
+    let server = scripted(|n| match n {
+        0 => Act::Reply(429, r#"{"error":{"code":"Throttled","message":"slow down"}}"#, None),
+        1 => Act::Reply(503, "", None),
+        _ => Act::Bundle,
+    })
+    .await;
+    let time = ManualTime::default();
+    let client = client(&server.url, &time, retry_fixed(3, Duration::from_secs(10)), TransportOptions::default());
+    set(&client).await.unwrap();
+    assert_eq!(time.sleeps(), [Duration::from_secs(1); 2], "the fixed backoff, nothing longer");
+    assert_same_request(&server, 3, SET_BODY);
+}
+
+#[tokio::test]
+async fn retry_after_on_a_503_from_the_scripted_server_is_honoured() {
+    let server = scripted(|n| if n < 2 { Act::Reply(503, "", Some(12)) } else { Act::Bundle }).await;
+    let time = ManualTime::default();
+    let client = client(&server.url, &time, retry_fixed(3, Duration::from_secs(10)), TransportOptions::default());
+    set(&client).await.unwrap();
+    assert_eq!(time.sleeps(), [Duration::from_secs(12); 2]);
+    assert_same_request(&server, 3, SET_BODY);
+}
+
+/// `azkv_secrets::Error` has no helper for this; a local one keeps the assertions readable.
+trait RetryableTransport {
+    fn is_retryable_transport(&self) -> bool;
+}
+
+impl RetryableTransport for Error {
+    fn is_retryable_transport(&self) -> bool {
+        matches!(self, Error::Transport(e) if e.is_retryable())
+    }
+}
+
+// ---- the emulator's fault controls ----
+
+async fn emulator() -> EmulatorHandle {
+    Emulator::builder().tls(false).auth(AuthMode::Any).clock(Clock::fixed(1_700_000_000)).start().await.unwrap()
+}
+
+async fn control(
+    emu: &EmulatorHandle,
+    method: Method,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> serde_json::Value {
+    let http = new_reqwest_client(&TransportOptions::default()).unwrap();
+    let mut request = Request::new(method, format!("{}/_emulator/{path}", emu.url()).parse().unwrap());
+    if let Some(body) = body {
+        request.set_json(&body).unwrap();
+    }
+    let response = HttpClient::execute(&http, &request).await.unwrap();
+    assert!(response.is_success(), "{path}: {}", response.status);
+    if response.body.is_empty() { serde_json::Value::Null } else { response.json().unwrap() }
+}
+
+async fn inject(emu: &EmulatorHandle, kind: &str, count: u32, retry_after_secs: u64) {
+    let body = serde_json::json!({"kind": kind, "count": count, "retry_after_secs": retry_after_secs});
+    control(emu, Method::POST, "faults", Some(body)).await;
+}
+
+/// Faults still queued.
+async fn queued(emu: &EmulatorHandle) -> u64 {
+    let faults = control(emu, Method::GET, "faults", None).await;
+    faults["faults"].as_array().unwrap().iter().map(|f| f["count"].as_u64().unwrap()).sum()
+}
+
+async fn emulator_client(emu: &EmulatorHandle, time: &ManualTime, retry: RetryOptions) -> SecretClient {
+    client(emu.url(), time, retry, TransportOptions::default())
+}
+
+#[tokio::test]
+async fn a_throttle_burst_with_retry_after_is_waited_out_on_the_manual_clock() {
+    let emu = emulator().await;
+    inject(&emu, "throttle", 2, 7).await;
+    let time = ManualTime::default();
+    let client = emulator_client(&emu, &time, RetryOptions::fixed(3, Duration::from_secs(1))).await;
+    let secret = set(&client).await.unwrap();
+    assert_eq!(time.sleeps(), [Duration::from_secs(7); 2], "Retry-After wins over the 1 s backoff");
+    assert_eq!(queued(&emu).await, 0);
+    assert_eq!(client.get_secret("a").await.unwrap().value(), "payload-42");
+    assert_eq!(secret.properties.version, client.get_secret("a").await.unwrap().properties.version);
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn throttled_past_the_retries_is_error_throttled_with_the_wait() {
+    let emu = emulator().await;
+    inject(&emu, "throttle", 5, 7).await;
+    let time = ManualTime::default();
+    let client = emulator_client(&emu, &time, RetryOptions::fixed(2, Duration::from_secs(1))).await;
+    match set(&client).await.unwrap_err() {
+        Error::Throttled { error, retry_after } => {
+            assert_eq!(retry_after, Some(Duration::from_secs(7)));
+            assert_eq!(error.code.as_deref(), Some("Throttled"));
+        }
+        other => panic!("expected Throttled, got {other:?}"),
+    }
+    assert_eq!(time.sleeps(), [Duration::from_secs(7); 2]);
+    assert_eq!(queued(&emu).await, 2, "exactly three tries took a fault");
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_retry_after_past_the_budget_ends_the_call_early() {
+    let emu = emulator().await;
+    inject(&emu, "throttle", 5, 40).await;
+    let time = ManualTime::default();
+    // 60 s budget: the first 40 s wait fits, the second would overrun it.
+    let client = emulator_client(&emu, &time, RetryOptions::fixed(8, Duration::from_secs(1))).await;
+    let err = set(&client).await.unwrap_err();
+    assert!(matches!(err, Error::Throttled { .. }), "{err:?}");
+    assert_eq!(time.sleeps(), [Duration::from_secs(40)]);
+    assert_eq!(queued(&emu).await, 3);
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_unavailable_burst_backs_off_exponentially() {
+    let emu = emulator().await;
+    inject(&emu, "unavailable", 3, 0).await;
+    let time = ManualTime::default();
+    let retry = RetryOptions::exponential(4, Duration::from_millis(200), Duration::from_secs(30));
+    let client = emulator_client(&emu, &time, retry).await;
+    set(&client).await.unwrap();
+    let sleeps = time.sleeps();
+    assert_eq!(sleeps.len(), 3, "{sleeps:?}");
+    for (i, sleep) in sleeps.iter().enumerate() {
+        let base = 200.0 * f64::from(1u32 << i);
+        let ms = sleep.as_secs_f64() * 1000.0;
+        assert!((base * 0.8 - 1.0..=base * 1.2 + 1.0).contains(&ms), "wait {i}: {sleep:?}");
+    }
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_500_on_every_try_is_error_service_after_the_retries() {
+    let emu = emulator().await;
+    inject(&emu, "error", 100, 0).await;
+    let time = ManualTime::default();
+    let client = emulator_client(&emu, &time, RetryOptions::fixed(3, Duration::from_secs(1))).await;
+    let err = set(&client).await.unwrap_err();
+    assert!(matches!(err, Error::Service(_)), "{err:?}");
+    assert_eq!(err.status(), Some(500));
+    assert_eq!(time.sleeps(), [Duration::from_secs(1); 3]);
+    assert_eq!(queued(&emu).await, 96, "one try and three retries");
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn dropped_connections_are_retried_and_write_exactly_once() {
+    let emu = emulator().await;
+    inject(&emu, "drop", 2, 0).await;
+    let time = ManualTime::default();
+    let client = emulator_client(&emu, &time, RetryOptions::fixed(3, Duration::from_secs(1))).await;
+    set(&client).await.unwrap();
+    assert_eq!(time.sleeps().len(), 2);
+    let versions: Vec<_> =
+        futures::TryStreamExt::try_collect::<Vec<_>>(client.list_properties_of_secret_versions("a", None))
+            .await
+            .unwrap();
+    assert_eq!(versions.len(), 1, "a dropped try wrote nothing");
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn dropped_connections_past_the_retries_are_a_transport_error() {
+    let emu = emulator().await;
+    inject(&emu, "drop", 10, 0).await;
+    let time = ManualTime::default();
+    let client = emulator_client(&emu, &time, RetryOptions::fixed(2, Duration::from_secs(1))).await;
+    let err = set(&client).await.unwrap_err();
+    assert!(err.is_retryable_transport(), "{err:?}");
+    assert_eq!(queued(&emu).await, 7);
+    emu.shutdown().await;
+}
