@@ -1,6 +1,7 @@
 //! Integration tests for azkv-secrets against wiremock on 127.0.0.1.
 
 mod blocking;
+mod canary;
 mod challenge;
 mod e2e;
 mod errors;
@@ -8,4 +9,5 @@ mod faults;
 mod operations;
 mod paging;
 mod pollers;
+mod security;
 mod support;
