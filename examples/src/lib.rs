@@ -21,6 +21,11 @@ use azkv_secrets::{SecretClient, SecretClientBuilder};
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
 
+/// The snippets of `docs/testing.md`, compiled and run as doc tests.
+#[doc = include_str!("../../docs/testing.md")]
+#[cfg(doctest)]
+pub struct TestingGuideDoctests;
+
 /// A vault to run an example against.
 #[derive(Debug)]
 pub struct Vault {
