@@ -2,6 +2,7 @@
 
 mod conformance;
 mod identifier;
+mod props;
 mod redaction;
 mod roundtrip;
 mod routing;

@@ -9,5 +9,6 @@ mod faults;
 mod operations;
 mod paging;
 mod pollers;
+mod props;
 mod security;
 mod support;
