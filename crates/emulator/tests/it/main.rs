@@ -8,6 +8,7 @@ mod controls;
 mod deleted;
 mod durability;
 mod errors;
+mod fuzz;
 mod paging;
 mod secrets;
 mod transport;
