@@ -9,6 +9,7 @@ mod deleted;
 mod durability;
 mod errors;
 mod fuzz;
+mod limits;
 mod paging;
 mod secrets;
 mod transport;
