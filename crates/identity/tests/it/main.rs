@@ -9,6 +9,8 @@ mod common;
 mod default;
 #[cfg(unix)]
 mod developer_tools;
+#[cfg(unix)]
+mod faults;
 mod managed;
 mod redaction;
 mod workload;
