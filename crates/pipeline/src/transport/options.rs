@@ -27,7 +27,9 @@ pub struct TransportOptions {
     pub only_given_roots: bool,
     /// DNS overrides: connect to this address for this host name.
     pub resolve: Vec<(String, SocketAddr)>,
-    /// The largest response body accepted.
+    /// The largest response body accepted by `HyperClient`. The reqwest transport is a plain
+    /// `reqwest::Client`, which cannot carry a limit: it always applies
+    /// [`DEFAULT_MAX_RESPONSE_BODY`].
     pub max_response_body: usize,
 }
 
