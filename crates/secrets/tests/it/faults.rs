@@ -39,6 +39,10 @@ enum Act {
     Hang,
     /// The head, then one body byte every interval, forever.
     Drip(Duration),
+    /// A chunked body that never ends, as fast as the client reads.
+    Endless,
+    /// A `Content-Length` of 1 TiB.
+    Huge,
 }
 
 /// One request as the server saw it.
@@ -170,6 +174,23 @@ async fn serve(
                 return;
             }
             Act::Hang => {
+                std::future::pending::<()>().await;
+            }
+            Act::Endless => {
+                let head = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n";
+                if stream.write_all(head).await.is_err() {
+                    return;
+                }
+                let mut chunk = format!("{:x}\r\n", 64 * 1024).into_bytes();
+                chunk.extend(std::iter::repeat_n(b' ', 64 * 1024));
+                chunk.extend_from_slice(b"\r\n");
+                while stream.write_all(&chunk).await.is_ok() {}
+                return;
+            }
+            Act::Huge => {
+                let head =
+                    b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1099511627776\r\n\r\n{";
+                let _ = stream.write_all(head).await;
                 std::future::pending::<()>().await;
             }
             Act::Drip(every) => {
@@ -310,6 +331,18 @@ async fn a_slow_drip_is_cut_by_the_read_timeout() {
     assert!(matches!(err, Error::Transport(azkv_pipeline::Error::Timeout { .. })), "{err:?}");
     assert!(started.elapsed() < Duration::from_secs(10), "the read timeout, not the per-try timeout");
     assert_same_request(&server, 2, SET_BODY);
+}
+
+#[tokio::test]
+async fn an_endless_or_huge_body_is_refused_at_the_limit_not_buffered() {
+    for act in [Act::Endless, Act::Huge] {
+        let server = scripted(move |_| act).await;
+        let time = ManualTime::default();
+        let client = client(&server.url, &time, retry_fixed(0, Duration::from_secs(20)), TransportOptions::default());
+        let err = set(&client).await.unwrap_err();
+        assert!(matches!(err, Error::Transport(azkv_pipeline::Error::Transport { .. })), "{act:?}: {err:?}");
+        assert!(err.to_string().contains("exceeds 33554432 bytes"), "{act:?}: {err}");
+    }
 }
 
 #[tokio::test]
