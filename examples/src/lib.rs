@@ -133,7 +133,7 @@ pub fn emulated_client_builder(emulator: &EmulatorHandle, name: &str) -> anyhow:
     Ok(SecretClient::builder(emulator.vault_url(name)).credential(Arc::new(credential)).transport(transport))
 }
 
-/// A reqwest transport that trusts the emulator's CA and resolves `{name}.vault.azure.net` to
+/// A reqwest transport that ignores proxy variables, trusts the emulator's CA and resolves `{name}.vault.azure.net` to
 /// the emulator's address (and nothing else: every other host resolves as usual).
 ///
 /// # Errors
@@ -141,6 +141,7 @@ pub fn emulated_client_builder(emulator: &EmulatorHandle, name: &str) -> anyhow:
 pub fn emulator_transport(emulator: &EmulatorHandle, name: &str) -> anyhow::Result<Arc<dyn HttpClient>> {
     let ca = emulator.ca_pem().context("the emulator runs without TLS")?.as_bytes().to_vec();
     let options = TransportOptions::default()
+        .without_proxy()
         .with_root_certificate_pem(ca)
         .with_resolve(format!("{name}.vault.azure.net"), emulator.addr());
     Ok(Arc::new(new_reqwest_client(&options).context("building the transport")?))

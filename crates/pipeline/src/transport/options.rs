@@ -42,6 +42,7 @@ impl Default for TransportOptions {
             root_certificates_pem: Vec::new(),
             only_given_roots: false,
             resolve: Vec::new(),
+            use_env_proxy: true,
             max_response_body: DEFAULT_MAX_RESPONSE_BODY,
         }
     }
@@ -51,6 +52,12 @@ impl TransportOptions {
     /// Trusts the PEM certificate(s) in `pem` as well.
     pub fn with_root_certificate_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
         self.root_certificates_pem.push(pem.into());
+        self
+    }
+
+    /// Ignores proxy environment variables: every connection goes direct.
+    pub fn without_proxy(mut self) -> Self {
+        self.use_env_proxy = false;
         self
     }
 

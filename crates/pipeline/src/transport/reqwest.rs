@@ -36,6 +36,9 @@ pub fn new_reqwest_client(options: &TransportOptions) -> Result<reqwest::Client>
         }
     }
     builder = if options.only_given_roots { builder.tls_certs_only(roots) } else { builder.tls_certs_merge(roots) };
+    if !options.use_env_proxy {
+        builder = builder.no_proxy();
+    }
     for (host, addr) in &options.resolve {
         builder = builder.resolve(host, *addr);
     }

@@ -71,3 +71,15 @@ fn a_bad_root_certificate_is_a_typed_error() {
     let err = new_reqwest_client(&options).unwrap_err();
     assert!(matches!(err, Error::InvalidArgument(_)), "{err:?}");
 }
+
+#[tokio::test]
+async fn without_proxy_connects_directly() {
+    // The option must build and reach a loopback server directly.
+    let server = MockServer::start().await;
+    Mock::given(path("/p")).respond_with(ResponseTemplate::new(204)).expect(1).mount(&server).await;
+    let client = new_reqwest_client(&TransportOptions::default().without_proxy()).unwrap();
+    let resp = HttpClient::execute(&client, &Request::new(Method::GET, format!("{}/p", server.uri()).parse().unwrap()))
+        .await
+        .unwrap();
+    assert_eq!(resp.status.as_u16(), 204);
+}

@@ -13,6 +13,7 @@ use futures::TryStreamExt;
 async fn emulated(vault: &str) -> (SecretClient, EmulatorHandle) {
     let emulator = Emulator::builder().start().await.unwrap();
     let transport_options = TransportOptions::default()
+        .without_proxy()
         .with_root_certificate_pem(emulator.ca_pem().unwrap().as_bytes().to_vec())
         .with_resolve(format!("{vault}.vault.azure.net"), emulator.addr());
     let transport = Arc::new(new_reqwest_client(&transport_options).unwrap());
