@@ -28,7 +28,8 @@ pub struct TransportOptions {
     /// DNS overrides: connect to this address for this host name.
     pub resolve: Vec<(String, SocketAddr)>,
     /// Use the proxy named by `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY` (honouring `NO_PROXY`);
-    /// on by default. Turn it off for a local endpoint such as the emulator.
+    /// on by default. Turn it off for a local endpoint such as the emulator. (`HyperClient`
+    /// never uses a proxy.)
     pub use_env_proxy: bool,
     /// The largest response body accepted by `HyperClient`. The reqwest transport is a plain
     /// `reqwest::Client`, which cannot carry a limit: it always applies
