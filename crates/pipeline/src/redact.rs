@@ -91,7 +91,10 @@ fn redact_json(value: &mut serde_json::Value) {
     match value {
         serde_json::Value::Object(map) => {
             for (k, v) in map.iter_mut() {
-                if SECRET_JSON_KEYS.contains(&k.as_str()) {
+                // A list page's `value` is an array of items without secrets: walk into it
+                // (each item is redacted in turn) rather than hide the page.
+                let list_page = k == "value" && v.is_array();
+                if SECRET_JSON_KEYS.contains(&k.as_str()) && !list_page {
                     *v = serde_json::Value::String(REDACTED.to_owned());
                 } else {
                     redact_json(v);
@@ -119,6 +122,14 @@ mod tests {
         let shown = redact_body(br#"{"value":"s3cr3t","attributes":{"enabled":true},"items":[{"value":"x"}]}"#);
         assert!(!shown.contains("s3cr3t") && !shown.contains("\"x\""), "{shown}");
         assert!(shown.contains("enabled"), "{shown}");
+    }
+
+    #[test]
+    fn list_pages_stay_readable_but_nested_values_do_not() {
+        let shown =
+            redact_body(br#"{"value":[{"id":"https://v/secrets/a","value":"s3cr3t"},["nested"]],"nextLink":null}"#);
+        assert!(shown.contains("https://v/secrets/a"), "{shown}");
+        assert!(!shown.contains("s3cr3t"), "{shown}");
     }
 
     #[test]
