@@ -5,14 +5,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use azkv_pipeline::time::TimeComponents;
-use azkv_pipeline::transport::{TransportOptions, new_reqwest_client};
+use azkv_pipeline::transport::{TransportOptions, default_transport};
 use azkv_pipeline::{HttpClient, Request, Response, Result, StatusCode};
 
 /// `transport`, or the default reqwest transport.
 pub(crate) fn transport_or_default(transport: Option<Arc<dyn HttpClient>>) -> Result<Arc<dyn HttpClient>> {
     match transport {
         Some(t) => Ok(t),
-        None => Ok(Arc::new(new_reqwest_client(&TransportOptions::default())?)),
+        None => default_transport(&TransportOptions::default()),
     }
 }
 

@@ -14,7 +14,7 @@ use crate::env::Env;
 #[derive(Debug, Clone, Default)]
 pub struct CredentialOptions {
     /// The transport for token requests; `None` for
-    /// `azkv_pipeline::transport::new_reqwest_client(&TransportOptions::default())`.
+    /// `azkv_pipeline::transport::default_transport(&TransportOptions::default())`.
     pub transport: Option<Arc<dyn HttpClient>>,
     /// The Microsoft Entra authority host, for example [`crate::authority_hosts::AZURE_CHINA`];
     /// `None` for `AZURE_AUTHORITY_HOST` or [`crate::authority_hosts::AZURE_PUBLIC_CLOUD`].

@@ -8,14 +8,15 @@ use crate::policies::{
     LoggingOptions, LoggingPolicy, RequestIdPolicy, RetryOptions, RetryPolicy, TransportPolicy, UserAgentPolicy,
 };
 use crate::time::TimeComponents;
-use crate::transport::{TransportOptions, new_reqwest_client};
+use crate::transport::{TransportOptions, default_transport};
 use crate::{Context, HttpClient, Policy, Request, Response, Result};
 
 /// What a client's user may set on its pipeline.
 #[derive(Debug, Clone, Default)]
 #[non_exhaustive]
 pub struct ClientOptions {
-    /// The transport; default: a `reqwest` client built from [`ClientOptions::transport_options`].
+    /// The transport; default: a [`crate::transport::ReqwestTransport`] built from
+    /// [`ClientOptions::transport_options`].
     pub transport: Option<Arc<dyn HttpClient>>,
     /// Settings for the default transport (ignored when `transport` is set).
     pub transport_options: TransportOptions,
@@ -128,7 +129,7 @@ impl Pipeline {
     ) -> Result<Self> {
         let transport: Arc<dyn HttpClient> = match options.transport {
             Some(t) => t,
-            None => Arc::new(new_reqwest_client(&options.transport_options)?),
+            None => default_transport(&options.transport_options)?,
         };
         let mut policies: Vec<Arc<dyn Policy>> = vec![
             Arc::new(UserAgentPolicy::new(crate_name, crate_version, options.application_id.as_deref())),

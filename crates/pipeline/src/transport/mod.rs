@@ -7,7 +7,15 @@ mod reqwest;
 
 #[cfg(feature = "hyper")]
 pub use self::hyper::HyperClient;
-pub use self::reqwest::new_reqwest_client;
+pub use self::reqwest::{ReqwestTransport, new_reqwest_client};
+
+/// The default transport for `options`: a [`ReqwestTransport`] with the options' body limit.
+///
+/// # Errors
+/// As [`new_reqwest_client`].
+pub fn default_transport(options: &TransportOptions) -> crate::Result<std::sync::Arc<dyn crate::HttpClient>> {
+    Ok(std::sync::Arc::new(ReqwestTransport::from_options(options)?))
+}
 pub use options::{DEFAULT_MAX_RESPONSE_BODY, TransportOptions};
 
 /// Makes ring the process's rustls crypto provider unless one is installed already.

@@ -31,8 +31,8 @@ pub struct TransportOptions {
     /// on by default. Turn it off for a local endpoint such as the emulator. (`HyperClient`
     /// never uses a proxy.)
     pub use_env_proxy: bool,
-    /// The largest response body accepted by `HyperClient`. The reqwest transport is a plain
-    /// `reqwest::Client`, which cannot carry a limit: it always applies
+    /// The largest response body accepted by [`super::ReqwestTransport`] (the default) and
+    /// `HyperClient`. A plain `reqwest::Client` used as a transport applies
     /// [`DEFAULT_MAX_RESPONSE_BODY`].
     pub max_response_body: usize,
 }

@@ -45,24 +45,59 @@ pub fn new_reqwest_client(options: &TransportOptions) -> Result<reqwest::Client>
     builder.build().map_err(|e| Error::invalid_argument(format!("HTTP client cannot be built: {e}")))
 }
 
-/// The default transport, with [`super::DEFAULT_MAX_RESPONSE_BODY`] as its body limit.
+/// A `reqwest::Client` with a response body limit: what a pipeline uses when no transport is
+/// given, built by [`super::default_transport`].
+#[derive(Debug, Clone)]
+pub struct ReqwestTransport {
+    client: reqwest::Client,
+    max_response_body: usize,
+}
+
+impl ReqwestTransport {
+    /// `client`, refusing response bodies over `max_response_body` bytes.
+    pub fn new(client: reqwest::Client, max_response_body: usize) -> Self {
+        Self { client, max_response_body }
+    }
+
+    /// A client built from `options`, with its body limit.
+    ///
+    /// # Errors
+    /// As [`new_reqwest_client`].
+    pub fn from_options(options: &TransportOptions) -> Result<Self> {
+        Ok(Self::new(new_reqwest_client(options)?, options.max_response_body))
+    }
+}
+
+#[async_trait]
+impl HttpClient for ReqwestTransport {
+    async fn execute(&self, request: &Request) -> Result<Response> {
+        send(&self.client, request, self.max_response_body).await
+    }
+}
+
+/// A plain `reqwest::Client` (for example one you configured yourself), with
+/// [`super::DEFAULT_MAX_RESPONSE_BODY`] as its body limit.
 #[async_trait]
 impl HttpClient for reqwest::Client {
     async fn execute(&self, request: &Request) -> Result<Response> {
-        let mut builder = self.request(request.method.clone(), request.url.clone());
-        for (name, value) in request.headers.iter() {
-            builder = builder.header(name, value);
-        }
-        let response = builder.body(request.body.clone()).send().await.map_err(map_send_error)?;
-        let status = response.status();
-        let headers: Headers = response
-            .headers()
-            .iter()
-            .map(|(n, v)| (n.as_str(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
-            .collect();
-        let body = read_body(response, super::DEFAULT_MAX_RESPONSE_BODY).await?;
-        Ok(Response::new(status, headers, body))
+        send(self, request, super::DEFAULT_MAX_RESPONSE_BODY).await
     }
+}
+
+async fn send(client: &reqwest::Client, request: &Request, limit: usize) -> Result<Response> {
+    let mut builder = client.request(request.method.clone(), request.url.clone());
+    for (name, value) in request.headers.iter() {
+        builder = builder.header(name, value);
+    }
+    let response = builder.body(request.body.clone()).send().await.map_err(map_send_error)?;
+    let status = response.status();
+    let headers: Headers = response
+        .headers()
+        .iter()
+        .map(|(n, v)| (n.as_str(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .collect();
+    let body = read_body(response, limit).await?;
+    Ok(Response::new(status, headers, body))
 }
 
 async fn read_body(mut response: reqwest::Response, limit: usize) -> Result<bytes::Bytes> {

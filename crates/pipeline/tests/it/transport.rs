@@ -83,3 +83,21 @@ async fn without_proxy_connects_directly() {
         .unwrap();
     assert_eq!(resp.status.as_u16(), 204);
 }
+
+#[tokio::test]
+async fn the_default_transport_honours_the_body_limit() {
+    let server = MockServer::start().await;
+    Mock::given(path("/big"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("x".repeat(2048)))
+        .mount(&server)
+        .await;
+    let mut options = TransportOptions::default();
+    options.max_response_body = 1024;
+    let transport = azkv_pipeline::transport::default_transport(&options).unwrap();
+    let url = format!("{}/big", server.uri());
+    let err = transport.execute(&Request::new(Method::GET, url.parse().unwrap())).await.unwrap_err();
+    assert!(matches!(err, Error::Transport { .. }) && err.to_string().contains("1024"), "{err:?}");
+    options.max_response_body = 4096;
+    let transport = azkv_pipeline::transport::default_transport(&options).unwrap();
+    assert_eq!(transport.execute(&Request::new(Method::GET, url.parse().unwrap())).await.unwrap().body.len(), 2048);
+}
