@@ -1,0 +1,157 @@
+//! `throughput`: the loopback throughput harness run by `cargo xtask bench`.
+//!
+//! - `throughput run [--clients azkv,raw]`: measures `get_secret` and `set_secret` for each client
+//!   against the target named by `BENCH_VAULT_URL`, `BENCH_ADDR`, `BENCH_CA`, `BENCH_TOKEN`,
+//!   one JSON line per cell on stdout (see `driver.rs`).
+//! - `throughput token`: prints a token from the emulator's managed-identity endpoint
+//!   (`BENCH_TOKEN_ENDPOINT`, `BENCH_IDENTITY_HEADER`, `BENCH_CA`).
+//! - `throughput serve-bare`: a bare hyper + rustls server answering every request with one fixed
+//!   `SecretBundle` (the ceiling); prints one JSON ready line, exits when stdin closes.
+
+mod bare;
+mod driver;
+
+use std::sync::Arc;
+
+use azkv_identity::StaticTokenCredential;
+use azkv_pipeline::transport::{TransportOptions, new_reqwest_client};
+use azkv_secrets::SecretClient;
+use driver::{GET_NAME, SET_NAME, Settings, Target, VALUE};
+
+const API_VERSION: &str = "2025-07-01";
+
+fn main() -> std::process::ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime");
+    let result = match args.first().map(String::as_str) {
+        Some("run") => runtime.block_on(run(&args[1..])),
+        Some("token") => runtime.block_on(token()),
+        Some("serve-bare") => runtime.block_on(bare::serve()),
+        _ => Err("usage: throughput run [--clients azkv,raw] | token | serve-bare".into()),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("throughput: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// A reqwest client as azkv's default transport builds it: rustls (ring), HTTP/1.1 and HTTP/2,
+/// trusting the target's CA, its vault host resolved to its address.
+fn reqwest_client(target: &Target) -> Result<reqwest::Client, String> {
+    let options = TransportOptions::default()
+        .with_root_certificate_pem(target.ca_pem.clone())
+        .with_resolve(target.host.clone(), target.addr);
+    new_reqwest_client(&options).map_err(|e| e.to_string())
+}
+
+async fn token() -> Result<(), String> {
+    let var = |name: &str| std::env::var(name).map_err(|_| format!("{name} is not set"));
+    let (endpoint, header, ca) = (var("BENCH_TOKEN_ENDPOINT")?, var("BENCH_IDENTITY_HEADER")?, var("BENCH_CA")?);
+    let ca = std::fs::read(&ca).map_err(|e| format!("reading {ca}: {e}"))?;
+    let client =
+        new_reqwest_client(&TransportOptions::default().with_root_certificate_pem(ca)).map_err(|e| e.to_string())?;
+    let response = client
+        .get(format!("{endpoint}?resource=https://vault.azure.net&api-version=2019-08-01"))
+        .header("X-IDENTITY-HEADER", header)
+        .send()
+        .await
+        .map_err(|e| format!("token request: {e}"))?;
+    let status = response.status();
+    let body = response.bytes().await.map_err(|e| format!("token response: {e}"))?;
+    let body: serde_json::Value = serde_json::from_slice(&body).map_err(|e| format!("token response: {e}"))?;
+    let token = body["access_token"].as_str().ok_or_else(|| format!("no access_token in the answer ({status})"))?;
+    println!("{token}");
+    Ok(())
+}
+
+async fn run(args: &[String]) -> Result<(), String> {
+    let clients = match args {
+        [] => vec!["azkv".to_owned(), "raw".to_owned()],
+        [flag, list] if flag == "--clients" => list.split(',').map(str::to_owned).collect(),
+        _ => return Err(format!("unexpected arguments {args:?}")),
+    };
+    let settings = Settings::from_env()?;
+    let target = Target::from_env()?;
+    let azkv = {
+        let credential = StaticTokenCredential::new(
+            target.token.clone(),
+            time::OffsetDateTime::now_utc() + time::Duration::hours(1),
+        );
+        SecretClient::builder(&target.vault_url)
+            .credential(Arc::new(credential))
+            .transport(Arc::new(reqwest_client(&target)?))
+            .build()
+            .map_err(|e| e.to_string())?
+    };
+    let raw = reqwest_client(&target)?;
+    let auth = format!("Bearer {}", target.token);
+    let get_url = format!("{}/secrets/{GET_NAME}?api-version={API_VERSION}", target.vault_url);
+    let set_url = format!("{}/secrets/{SET_NAME}?api-version={API_VERSION}", target.vault_url);
+    let set_body = bytes::Bytes::from(serde_json::json!({ "value": VALUE }).to_string());
+
+    // The secret every `get` reads.
+    let seed = raw
+        .put(format!("{}/secrets/{GET_NAME}?api-version={API_VERSION}", target.vault_url))
+        .header("authorization", &auth)
+        .header("content-type", "application/json")
+        .body(set_body.clone())
+        .send()
+        .await
+        .map_err(|e| format!("seeding {GET_NAME}: {e}"))?;
+    if !seed.status().is_success() {
+        return Err(format!("seeding {GET_NAME}: {}", seed.status()));
+    }
+
+    for op in ["get", "set"] {
+        for client in &clients {
+            match (client.as_str(), op) {
+                ("azkv", "get") => {
+                    let c = azkv.clone();
+                    driver::measure("azkv", &target.label, op, &settings, move |_| {
+                        let c = c.clone();
+                        async move { c.get_secret(GET_NAME).await.map(drop).map_err(|e| e.to_string()) }
+                    })
+                    .await?;
+                }
+                ("azkv", "set") => {
+                    let c = azkv.clone();
+                    driver::measure("azkv", &target.label, op, &settings, move |_| {
+                        let c = c.clone();
+                        async move { c.set_secret(SET_NAME, VALUE, None).await.map(drop).map_err(|e| e.to_string()) }
+                    })
+                    .await?;
+                }
+                ("raw", _) => {
+                    let (c, auth, body) = (raw.clone(), auth.clone(), set_body.clone());
+                    let url = if op == "get" { get_url.clone() } else { set_url.clone() };
+                    let is_get = op == "get";
+                    driver::measure("raw", &target.label, op, &settings, move |_| {
+                        let request = if is_get {
+                            c.get(&url).header("authorization", &auth)
+                        } else {
+                            c.put(&url)
+                                .header("authorization", &auth)
+                                .header("content-type", "application/json")
+                                .body(body.clone())
+                        };
+                        async move {
+                            let response = request.send().await.map_err(|e| e.to_string())?;
+                            let status = response.status();
+                            let body = response.bytes().await.map_err(|e| e.to_string())?;
+                            if !status.is_success() || body.is_empty() {
+                                return Err(format!("status {status}"));
+                            }
+                            Ok(())
+                        }
+                    })
+                    .await?;
+                }
+                (other, _) => return Err(format!("unknown client `{other}` (azkv, raw)")),
+            }
+        }
+    }
+    Ok(())
+}
