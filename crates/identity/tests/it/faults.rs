@@ -139,11 +139,9 @@ async fn a_hanging_az_is_really_killed_at_the_timeout() {
         ..Default::default()
     }))
     .unwrap();
-    let started = std::time::Instant::now();
     let err = get(&credential).await.unwrap_err();
     assert!(err.is_credential_unavailable(), "{err}");
     assert!(err.to_string().contains("did not answer within 1.5s and was stopped"), "{err}");
-    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
     let pid: u32 = std::fs::read_to_string(&pid_file).expect("the script ran").trim().parse().unwrap();
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
     while !process_ended(pid) {

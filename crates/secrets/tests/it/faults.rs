@@ -8,7 +8,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use azkv_emulator::{AuthMode, Clock, Emulator, EmulatorHandle};
 use azkv_pipeline::policies::RetryOptions;
@@ -300,12 +300,10 @@ async fn a_server_that_never_answers_hits_the_per_try_timeout() {
     let time = ManualTime::default();
     let per_try = Duration::from_millis(400);
     let client = client(&server.url, &time, retry_fixed(2, per_try), TransportOptions::default());
-    let started = Instant::now();
     let err = set(&client).await.unwrap_err();
     assert!(matches!(err, Error::Transport(azkv_pipeline::Error::Timeout { .. })), "{err:?}");
     assert!(err.to_string().contains("400ms"), "{err}");
     assert_eq!(time.sleeps(), [Duration::from_secs(1); 2], "backoff on the manual clock");
-    assert!(started.elapsed() < Duration::from_secs(10), "three tries of 400 ms, not the 30 s default");
     assert_same_request(&server, 3, SET_BODY);
 }
 
@@ -326,10 +324,9 @@ async fn a_slow_drip_is_cut_by_the_read_timeout() {
     let mut transport = TransportOptions::default();
     transport.read_timeout = Duration::from_millis(200);
     let client = client(&server.url, &time, retry_fixed(1, Duration::from_secs(20)), transport);
-    let started = Instant::now();
     let err = set(&client).await.unwrap_err();
     assert!(matches!(err, Error::Transport(azkv_pipeline::Error::Timeout { .. })), "{err:?}");
-    assert!(started.elapsed() < Duration::from_secs(10), "the read timeout, not the per-try timeout");
+    assert!(!err.to_string().contains("no response within"), "the read timeout, not the 20 s per-try timeout: {err}");
     assert_same_request(&server, 2, SET_BODY);
 }
 
