@@ -1,5 +1,6 @@
-//! `cargo xtask bench`: runs the criterion benches and writes `docs/benchmarks.md` from their
-//! results (nothing hard-coded).
+//! `cargo xtask bench`: runs the criterion benches, the loopback throughput harnesses and the
+//! getting-started measurements, and writes `docs/benchmarks.md` from their results (nothing
+//! hard-coded).
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -8,14 +9,30 @@ use std::process::Command;
 use anyhow::{Context, bail};
 
 /// The benches: `(package, bench target)`.
-const BENCHES: &[(&str, &str)] = &[("azkv-pipeline", "pipeline")];
+const BENCHES: &[(&str, &str)] =
+    &[("azkv-pipeline", "pipeline"), ("azkv-secrets", "client"), ("azkv-models", "models")];
 
 /// Ratios reported: `(label, numerator id, denominator id)`, ids as `group/function`.
-const RATIOS: &[(&str, &str, &str)] = &[(
-    "full default pipeline / bare transport (get_secret, in memory)",
-    "get_secret_in_memory/full_pipeline",
-    "get_secret_in_memory/transport_only",
-)];
+const RATIOS: &[(&str, &str, &str)] = &[
+    (
+        "full default pipeline / bare transport (get_secret, in memory)",
+        "get_secret_in_memory/full_pipeline",
+        "get_secret_in_memory/transport_only",
+    ),
+    (
+        "`SecretClient::get_secret` / bare transport (in memory, challenge answered, JSON decoded)",
+        "secret_client_in_memory/get_full_client",
+        "secret_client_in_memory/get_transport_only",
+    ),
+    (
+        "`SecretClient::set_secret` / bare transport `get` (in memory)",
+        "secret_client_in_memory/set_full_client",
+        "secret_client_in_memory/get_transport_only",
+    ),
+];
+
+/// Concurrencies of the throughput tables.
+const CONCURRENCY: &[usize] = &[1, 16, 64];
 
 pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
     let quick = args.iter().any(|a| a == "--quick");
@@ -40,8 +57,13 @@ pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
         }
         commands.push(format!("cargo {}", args.join(" ")));
     }
+    let load_before = load_average();
     let results = read_results(&root.join("target").join("criterion"))?;
-    let report = render(&results, &commands)?;
+    let throughput = crate::bench_load::throughput(&cargo, &root, quick)?;
+    let load_mid = load_average();
+    let startup = crate::bench_load::startup(&cargo, &root)?;
+    let loads = [("before the throughput runs", load_before), ("after them", load_mid), ("at the end", load_average())];
+    let report = render(&results, &commands, &throughput, &startup, &loads, quick)?;
     let path = root.join("docs").join("benchmarks.md");
     std::fs::write(&path, report).with_context(|| format!("writing {}", path.display()))?;
     println!("==> wrote {}", path.display());
@@ -77,6 +99,13 @@ fn read_results(dir: &Path) -> anyhow::Result<Vec<(String, f64)>> {
     Ok(out)
 }
 
+/// `/proc/loadavg`'s first three fields.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
 fn shell(cmd: &str, args: &[&str]) -> String {
     Command::new(cmd)
         .args(args)
@@ -108,22 +137,39 @@ fn format_ns(ns: f64) -> String {
     }
 }
 
-fn render(results: &[(String, f64)], commands: &[String]) -> anyhow::Result<String> {
+fn render(
+    results: &[(String, f64)],
+    commands: &[String],
+    throughput: &crate::bench_load::Throughput,
+    startup: &crate::bench_load::Startup,
+    loads: &[(&str, String)],
+    quick: bool,
+) -> anyhow::Result<String> {
     let mut md = String::new();
     writeln!(md, "# Benchmarks\n")?;
     writeln!(
         md,
-        "Written by `cargo xtask bench`; every figure below comes from the last run on the machine named here.\n"
+        "Written by `cargo xtask bench{}`; every figure below comes from the last run on the machine named here.\n",
+        if quick { " --quick" } else { "" }
     )?;
     writeln!(md, "- Machine: {}", machine())?;
-    for c in commands {
-        writeln!(md, "- Command: `{c}`")?;
+    let loads = loads.iter().map(|(when, l)| format!("{l} {when}")).collect::<Vec<_>>().join("; ");
+    writeln!(md, "- Load average (1, 5, 15 min): {loads}")?;
+    for c in commands.iter().chain(&throughput.commands) {
+        if c.starts_with("throughput, per round") {
+            writeln!(md, "- Runs: {c}")?;
+        } else {
+            writeln!(md, "- Command: `{c}`")?;
+        }
     }
-    writeln!(md, "\n## Medians\n\n| benchmark | median |\n|---|---|")?;
+    writeln!(md, "- Command: `{}`", startup.command)?;
+
+    writeln!(md, "\n## 1. Pipeline and model overhead (criterion, in memory)\n")?;
+    writeln!(md, "| benchmark | median |\n|---|---|")?;
     for (id, ns) in results {
         writeln!(md, "| `{id}` | {} |", format_ns(*ns))?;
     }
-    writeln!(md, "\n## Ratios\n\n| what | ratio | overhead |\n|---|---|---|")?;
+    writeln!(md, "\n| what | ratio | overhead |\n|---|---|---|")?;
     for (label, num, den) in RATIOS {
         let find = |id: &str| results.iter().find(|(i, _)| i == id).map(|(_, ns)| *ns);
         match (find(num), find(den)) {
@@ -132,6 +178,94 @@ fn render(results: &[(String, f64)], commands: &[String]) -> anyhow::Result<Stri
             }
             _ => writeln!(md, "| {label} | not measured | |")?,
         }
+    }
+
+    let cells = &throughput.cells;
+    let get = |client: &str, target: &str, op: &str, c: usize| {
+        cells.get(&(client.to_owned(), target.to_owned(), op.to_owned(), c)).copied()
+    };
+    let ratio = |a: Option<crate::bench_load::CellStats>, b: Option<crate::bench_load::CellStats>| match (a, b) {
+        (Some(a), Some(b)) if b.ops_per_sec > 0.0 => format!("{:.2}", a.ops_per_sec / b.ops_per_sec),
+        _ => "not measured".into(),
+    };
+    writeln!(md, "\n## 2. Client throughput against the emulator (loopback, HTTPS, keep-alive)\n")?;
+    writeln!(
+        md,
+        "Each cell: {} operations after {} warm-up operations at that concurrency; the figure is the median of {} round(s), \
+         the three clients taking turns in each round. All three clients send the same token to the same `azkv-emulator` \
+         process (strict tokens) at `https://benchvault.vault.azure.net:PORT` (resolved to 127.0.0.1, its CA trusted, \
+         challenge resource verification on), on a reqwest client with the same settings (rustls with ring, HTTP/2 by ALPN). \
+         `raw` is reqwest alone: the same method, URL, `Authorization` header and body, the response read but not decoded.\n",
+        throughput.ops, throughput.warmup, throughput.rounds
+    )?;
+    writeln!(md, "| op | concurrency | client | ops/s | p50 | p99 |\n|---|---|---|---|---|---|")?;
+    for op in ["get", "set"] {
+        for &c in CONCURRENCY {
+            for client in ["azkv", "raw", "microsoft"] {
+                if let Some(s) = get(client, "emulator", op, c) {
+                    writeln!(
+                        md,
+                        "| {op} | {c} | {client} | {:.0} | {:.0} µs | {:.0} µs |",
+                        s.ops_per_sec, s.p50_us, s.p99_us
+                    )?;
+                }
+            }
+        }
+    }
+    writeln!(
+        md,
+        "\n| op | concurrency | azkv / raw (target ≥ 0.95) | azkv / Microsoft (target ≥ 1.0) |\n|---|---|---|---|"
+    )?;
+    for op in ["get", "set"] {
+        for &c in CONCURRENCY {
+            let azkv = get("azkv", "emulator", op, c);
+            writeln!(
+                md,
+                "| {op} | {c} | {} | {} |",
+                ratio(azkv, get("raw", "emulator", op, c)),
+                ratio(azkv, get("microsoft", "emulator", op, c))
+            )?;
+        }
+    }
+
+    writeln!(md, "\n## 3. Emulator throughput against a bare hyper server (the ceiling)\n")?;
+    writeln!(
+        md,
+        "The same raw reqwest load against `azkv-emulator` and against `throughput serve-bare` (hyper 1 and tokio-rustls, \
+         a per-run rcgen CA and leaf like the emulator's, ALPN h2 and http/1.1, one fixed `SecretBundle` for every request, \
+         no routing, no token check, no store).\n"
+    )?;
+    writeln!(
+        md,
+        "| op | concurrency | emulator req/s | bare hyper req/s | emulator / bare (target ≥ 0.5) |\n|---|---|---|---|---|"
+    )?;
+    for op in ["get", "set"] {
+        for &c in CONCURRENCY {
+            let (e, b) = (get("raw", "emulator", op, c), get("raw", "bare", op, c));
+            let show = |s: Option<crate::bench_load::CellStats>| {
+                s.map_or("not measured".into(), |s| format!("{:.0}", s.ops_per_sec))
+            };
+            writeln!(md, "| {op} | {c} | {} | {} | {} |", show(e), show(b), ratio(e, b))?;
+        }
+    }
+
+    writeln!(md, "\n## 4. Cost of getting started\n")?;
+    writeln!(md, "| what | figure |\n|---|---|")?;
+    writeln!(
+        md,
+        "| clean release build of the quickstart (fresh target directory, registry already downloaded) | {:.1} s |",
+        startup.build_secs
+    )?;
+    writeln!(md, "| crates compiled (`Compiling` lines) | {} |", startup.crates_compiled)?;
+    let runs = startup.first_secret_ms.iter().map(|ms| format!("{ms:.0}")).collect::<Vec<_>>().join(", ");
+    writeln!(
+        md,
+        "| process start to `Your secret is` (`quickstart --name … --value hello`: in-process emulator, set then get), median of {} | {:.0} ms (runs: {runs} ms) |",
+        startup.first_secret_ms.len(),
+        crate::bench_load::median_of(&startup.first_secret_ms)
+    )?;
+    if let Some(w) = &startup.rustc_wrapper {
+        writeln!(md, "\nThe build ran with `RUSTC_WRAPPER={w}`, which may have served cached artifacts.")?;
     }
     Ok(md)
 }

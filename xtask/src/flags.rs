@@ -7,5 +7,7 @@ commands:
   test       codegen check, fmt check, clippy, tests, examples (fail-fast, each step printed)
   codegen    regenerate crates/models/src/generated from crates/models/api/secrets.toml
              --check: change nothing, fail if the committed files are stale
-  bench      run the criterion benches and write docs/benchmarks.md (--quick: shorter runs)
+  bench      criterion benches, loopback throughput (azkv, raw reqwest, Microsoft's crate,
+             emulator against bare hyper), quickstart build and start-up cost; writes
+             docs/benchmarks.md (--quick: shorter runs)
   help       this text";

@@ -1,6 +1,7 @@
 //! Project automation: `cargo xtask test`, `cargo xtask codegen`, `cargo xtask bench`.
 
 mod bench;
+mod bench_load;
 mod codegen;
 mod examples;
 mod flags;
