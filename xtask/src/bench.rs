@@ -249,6 +249,34 @@ fn render(
         }
     }
 
+    writeln!(md, "\n## Targets\n")?;
+    // (what, goal, numerator (client, target), denominator (client, target))
+    type Series<'a> = (&'a str, &'a str);
+    let targets: [(&str, f64, Series<'_>, Series<'_>); 3] = [
+        ("azkv ≥ 0.95 × raw reqwest", 0.95, ("azkv", "emulator"), ("raw", "emulator")),
+        ("azkv ≥ 1.0 × Microsoft's crate", 1.0, ("azkv", "emulator"), ("microsoft", "emulator")),
+        ("emulator ≥ 0.5 × bare hyper", 0.5, ("raw", "emulator"), ("raw", "bare")),
+    ];
+    for (label, goal, (nc, nt), (dc, dt)) in targets {
+        let mut met = 0;
+        let mut missed = Vec::new();
+        for op in ["get", "set"] {
+            for &c in CONCURRENCY {
+                if let (Some(n), Some(d)) = (get(nc, nt, op, c), get(dc, dt, op, c)) {
+                    let r = n.ops_per_sec / d.ops_per_sec;
+                    if r >= goal {
+                        met += 1;
+                    } else {
+                        missed.push(format!("{op} at {c}: {r:.2}"));
+                    }
+                }
+            }
+        }
+        let total = met + missed.len();
+        let missed = if missed.is_empty() { String::new() } else { format!("; missed: {}", missed.join(", ")) };
+        writeln!(md, "- {label}: met in {met} of {total} cells{missed}")?;
+    }
+
     writeln!(md, "\n## 4. Cost of getting started\n")?;
     writeln!(md, "| what | figure |\n|---|---|")?;
     writeln!(
