@@ -22,6 +22,8 @@ pub(crate) struct CellStats {
     pub(crate) ops_per_sec: f64,
     pub(crate) p50_us: f64,
     pub(crate) p99_us: f64,
+    /// The client process's CPU time per operation (every thread, user and system).
+    pub(crate) cpu_us_per_op: f64,
 }
 
 /// Everything the throughput part measured.
@@ -202,10 +204,11 @@ pub(crate) fn throughput(cargo: &str, root: &Path, quick: bool) -> anyhow::Resul
                     ops_per_sec: v["ops_per_sec"].as_f64().unwrap_or_default(),
                     p50_us: v["p50_us"].as_f64().unwrap_or_default(),
                     p99_us: v["p99_us"].as_f64().unwrap_or_default(),
+                    cpu_us_per_op: v["cpu_us_per_op"].as_f64().unwrap_or(f64::NAN),
                 };
                 println!(
-                    "    {:<9} {:<8} {} c={:<2} {:>8.0} ops/s  p50 {:>7.0} µs  p99 {:>7.0} µs",
-                    key.0, key.1, key.2, key.3, stats.ops_per_sec, stats.p50_us, stats.p99_us
+                    "    {:<9} {:<8} {} c={:<2} {:>8.0} ops/s  p50 {:>7.0} µs  p99 {:>7.0} µs  cpu {:>5.1} µs/op",
+                    key.0, key.1, key.2, key.3, stats.ops_per_sec, stats.p50_us, stats.p99_us, stats.cpu_us_per_op
                 );
                 samples.entry(key).or_default().push(stats);
             }
@@ -220,6 +223,7 @@ pub(crate) fn throughput(cargo: &str, root: &Path, quick: bool) -> anyhow::Resul
                 ops_per_sec: pick(|c| c.ops_per_sec),
                 p50_us: pick(|c| c.p50_us),
                 p99_us: pick(|c| c.p99_us),
+                cpu_us_per_op: pick(|c| c.cpu_us_per_op),
             };
             (key, stats)
         })

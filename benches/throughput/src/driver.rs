@@ -52,6 +52,20 @@ pub(crate) struct Cell {
     pub(crate) secs: f64,
     pub(crate) p50_us: f64,
     pub(crate) p99_us: f64,
+    /// CPU time of this whole process (every thread, user and system) per operation; `None`
+    /// where `/proc/self/stat` cannot be read.
+    pub(crate) cpu_us_per_op: Option<f64>,
+}
+
+/// CPU time used so far by this process (user plus system, every thread), from
+/// `/proc/self/stat` (clock ticks, assumed 100 per second as on Linux).
+fn process_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let (utime, stime): (u64, u64) = (fields.get(11)?.parse().ok()?, fields.get(12)?.parse().ok()?);
+    Some(Duration::from_millis((utime + stime) * 10))
 }
 
 impl Cell {
@@ -67,6 +81,7 @@ impl Cell {
             "ops_per_sec": self.ops as f64 / self.secs,
             "p50_us": self.p50_us,
             "p99_us": self.p99_us,
+            "cpu_us_per_op": self.cpu_us_per_op,
         })
         .to_string()
     }
@@ -134,9 +149,11 @@ where
                 .await
                 .map_err(|e| format!("{client} {op_name} (warm-up, concurrency {concurrency}): {e}"))?;
         }
+        let cpu_before = process_cpu();
         let (wall, mut latencies) = run(concurrency, settings.ops, op.clone())
             .await
             .map_err(|e| format!("{client} {op_name} (concurrency {concurrency}): {e}"))?;
+        let cpu = process_cpu().zip(cpu_before).map(|(after, before)| after.saturating_sub(before));
         latencies.sort_unstable();
         let cell = Cell {
             client: client.into(),
@@ -147,6 +164,7 @@ where
             secs: wall.as_secs_f64(),
             p50_us: percentile_us(&latencies, 50),
             p99_us: percentile_us(&latencies, 99),
+            cpu_us_per_op: cpu.map(|c| c.as_secs_f64() * 1e6 / settings.ops as f64),
         };
         println!("{}", cell.to_json());
         cells.push(cell);
