@@ -195,7 +195,8 @@ fn render(
          the three clients taking turns in each round. All three clients send the same token to the same `azkv-emulator` \
          process (strict tokens) at `https://benchvault.vault.azure.net:PORT` (resolved to 127.0.0.1, its CA trusted, \
          challenge resource verification on), on a reqwest client with the same settings (rustls with ring, HTTP/2 by ALPN). \
-         `raw` is reqwest alone: the same method, URL, `Authorization` header and body, the response read but not decoded. \
+         `raw` is reqwest alone: the same method, URL, `Authorization` header and body, the response read but not decoded; \
+         `raw-timeout` is `raw` with each request under `tokio::time::timeout(30 s)`, as azkv's retry policy runs each try. \
          Client CPU per op is the client process's CPU time (all threads, user and system, from `/proc/self/stat`, 10 ms ticks) \
          over the cell; the emulator runs on the same two cores.\n",
         throughput.ops, throughput.warmup, throughput.rounds
@@ -206,11 +207,11 @@ fn render(
     )?;
     for op in ["get", "set"] {
         for &c in CONCURRENCY {
-            for client in ["azkv", "raw", "microsoft"] {
+            for client in ["azkv", "raw", "raw-timeout", "microsoft"] {
                 if let Some(s) = get(client, "emulator", op, c) {
                     writeln!(
                         md,
-                        "| {op} | {c} | {client} | {:.0} | {:.0} µs | {:.0} µs | {:.1} µs |",
+                        "| {op} | {c} | {client} | {:.0} | {:.0} µs | {:.0} µs | {:.0} µs |",
                         s.ops_per_sec, s.p50_us, s.p99_us, s.cpu_us_per_op
                     )?;
                 }
@@ -219,16 +220,25 @@ fn render(
     }
     writeln!(
         md,
-        "\n| op | concurrency | azkv / raw (target ≥ 0.95) | azkv / Microsoft (target ≥ 1.0) |\n|---|---|---|---|"
+        "\n| op | concurrency | azkv / raw (target ≥ 0.95) | azkv / Microsoft (target ≥ 1.0) | raw-timeout / raw | p50 azkv − raw | p50 raw-timeout − raw |\n|---|---|---|---|---|---|---|"
     )?;
     for op in ["get", "set"] {
         for &c in CONCURRENCY {
             let azkv = get("azkv", "emulator", op, c);
+            let raw = get("raw", "emulator", op, c);
+            let timed = get("raw-timeout", "emulator", op, c);
+            let p50_gap = |a: Option<crate::bench_load::CellStats>| match (a, raw) {
+                (Some(a), Some(r)) => format!("{:+.0} µs", a.p50_us - r.p50_us),
+                _ => "not measured".into(),
+            };
             writeln!(
                 md,
-                "| {op} | {c} | {} | {} |",
-                ratio(azkv, get("raw", "emulator", op, c)),
-                ratio(azkv, get("microsoft", "emulator", op, c))
+                "| {op} | {c} | {} | {} | {} | {} | {} |",
+                ratio(azkv, raw),
+                ratio(azkv, get("microsoft", "emulator", op, c)),
+                ratio(timed, raw),
+                p50_gap(azkv),
+                p50_gap(timed)
             )?;
         }
     }

@@ -1,6 +1,6 @@
 //! `throughput`: the loopback throughput harness run by `cargo xtask bench`.
 //!
-//! - `throughput run [--clients azkv,raw]`: measures `get_secret` and `set_secret` for each client
+//! - `throughput run [--clients azkv,raw,raw-timeout]`: measures `get_secret` and `set_secret` for each client
 //!   against the target named by `BENCH_VAULT_URL`, `BENCH_ADDR`, `BENCH_CA`, `BENCH_TOKEN`,
 //!   one JSON line per cell on stdout (see `driver.rs`).
 //! - `throughput token`: prints a token from the emulator's managed-identity endpoint
@@ -19,6 +19,9 @@ use azkv_secrets::SecretClient;
 use driver::{GET_NAME, SET_NAME, Settings, Target, VALUE};
 
 const API_VERSION: &str = "2025-07-01";
+
+/// azkv's default per-try timeout (`RetryOptions::per_try_timeout`).
+const PER_TRY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -124,11 +127,14 @@ async fn run(args: &[String]) -> Result<(), String> {
                     })
                     .await?;
                 }
-                ("raw", _) => {
+                ("raw" | "raw-timeout", _) => {
+                    // `raw-timeout`: raw, each request under `tokio::time::timeout` as azkv's retry
+                    // policy puts each try (its per-try timeout), to show what that timer costs.
+                    let timed = client == "raw-timeout";
                     let (c, auth, body) = (raw.clone(), auth.clone(), set_body.clone());
                     let url = if op == "get" { get_url.clone() } else { set_url.clone() };
                     let is_get = op == "get";
-                    driver::measure("raw", &target.label, op, &settings, move |_| {
+                    driver::measure(client, &target.label, op, &settings, move |_| {
                         let request = if is_get {
                             c.get(&url).header("authorization", &auth)
                         } else {
@@ -138,7 +144,14 @@ async fn run(args: &[String]) -> Result<(), String> {
                                 .body(body.clone())
                         };
                         async move {
-                            let response = request.send().await.map_err(|e| e.to_string())?;
+                            let response = if timed {
+                                tokio::time::timeout(PER_TRY_TIMEOUT, request.send())
+                                    .await
+                                    .map_err(|_| "timed out".to_owned())?
+                            } else {
+                                request.send().await
+                            }
+                            .map_err(|e| e.to_string())?;
                             let status = response.status();
                             let body = response.bytes().await.map_err(|e| e.to_string())?;
                             if !status.is_success() || body.is_empty() {
@@ -149,7 +162,7 @@ async fn run(args: &[String]) -> Result<(), String> {
                     })
                     .await?;
                 }
-                (other, _) => return Err(format!("unknown client `{other}` (azkv, raw)")),
+                (other, _) => return Err(format!("unknown client `{other}` (azkv, raw, raw-timeout)")),
             }
         }
     }
