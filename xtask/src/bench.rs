@@ -192,7 +192,7 @@ fn render(
     writeln!(
         md,
         "Each cell: {} operations after {} warm-up operations at that concurrency; the figure is the median of {} round(s), \
-         the three clients taking turns in each round. All three clients send the same token to the same `azkv-emulator` \
+         the clients taking turns in each round. All clients send the same token to the same `azkv-emulator` \
          process (strict tokens) at `https://benchvault.vault.azure.net:PORT` (resolved to 127.0.0.1, its CA trusted, \
          challenge resource verification on), on a reqwest client with the same settings (rustls with ring, HTTP/2 by ALPN). \
          `raw` is reqwest alone: the same method, URL, `Authorization` header and body, the response read but not decoded; \
