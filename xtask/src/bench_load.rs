@@ -79,6 +79,10 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // Killed, it cannot remove the CA file it wrote.
+        if let Some(ca) = self.ready["ca_path"].as_str() {
+            let _ = std::fs::remove_file(ca);
+        }
     }
 }
 
