@@ -178,7 +178,7 @@ pub(crate) fn throughput(cargo: &str, root: &Path, quick: bool) -> anyhow::Resul
         Ok(c)
     };
     commands.push(format!(
-        "throughput, per round: throughput run --clients azkv,raw,raw-timeout and ms-throughput against azkv-emulator (HTTPS, strict tokens), \
+        "throughput, per round: throughput run --clients azkv,raw,raw-minimal and ms-throughput against azkv-emulator (HTTPS, strict tokens), \
          then throughput run --clients raw against throughput serve-bare; BENCH_OPS={ops} BENCH_WARMUP={warmup} \
          BENCH_CONCURRENCY=1,16,64; {rounds} round(s)"
     ));
@@ -188,7 +188,7 @@ pub(crate) fn throughput(cargo: &str, root: &Path, quick: bool) -> anyhow::Resul
         println!("==> throughput round {round}/{rounds}");
         let runs = [
             (
-                harness(bin("throughput"), &["run", "--clients", "azkv,raw,raw-timeout"], &emulator, "emulator")?,
+                harness(bin("throughput"), &["run", "--clients", "azkv,raw,raw-minimal"], &emulator, "emulator")?,
                 "throughput (emulator)",
             ),
             (harness(bin("ms-throughput"), &[], &emulator, "emulator")?, "ms-throughput (emulator)"),

@@ -1,6 +1,6 @@
 //! `throughput`: the loopback throughput harness run by `cargo xtask bench`.
 //!
-//! - `throughput run [--clients azkv,raw,raw-timeout]`: measures `get_secret` and `set_secret` for each client
+//! - `throughput run [--clients azkv,raw,raw-minimal]`: measures `get_secret` and `set_secret` for each client
 //!   against the target named by `BENCH_VAULT_URL`, `BENCH_ADDR`, `BENCH_CA`, `BENCH_TOKEN`,
 //!   one JSON line per cell on stdout (see `driver.rs`).
 //! - `throughput token`: prints a token from the emulator's managed-identity endpoint
@@ -19,9 +19,6 @@ use azkv_secrets::SecretClient;
 use driver::{GET_NAME, SET_NAME, Settings, Target, VALUE};
 
 const API_VERSION: &str = "2025-07-01";
-
-/// azkv's default per-try timeout (`RetryOptions::per_try_timeout`).
-const PER_TRY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -127,15 +124,20 @@ async fn run(args: &[String]) -> Result<(), String> {
                     })
                     .await?;
                 }
-                ("raw" | "raw-timeout", _) => {
-                    // `raw-timeout`: raw, each request under `tokio::time::timeout` as azkv's retry
-                    // policy puts each try (its per-try timeout), to show what that timer costs.
-                    let timed = client == "raw-timeout";
+                ("raw" | "raw-minimal", _) => {
+                    // `raw` sends exactly the requests azkv sends: the same headers (User-Agent,
+                    // Accept, a fresh x-ms-client-request-id per operation), token and body.
+                    // `raw-minimal` leaves out the SDK's headers, to show what they cost on the wire.
+                    let sdk_headers = client == "raw";
+                    let user_agent =
+                        azkv_pipeline::policies::UserAgentPolicy::new("azkv-secrets", azkv_secrets_version(), None)
+                            .value()
+                            .to_owned();
                     let (c, auth, body) = (raw.clone(), auth.clone(), set_body.clone());
                     let url = if op == "get" { get_url.clone() } else { set_url.clone() };
                     let is_get = op == "get";
                     driver::measure(client, &target.label, op, &settings, move |_| {
-                        let request = if is_get {
+                        let mut request = if is_get {
                             c.get(&url).header("authorization", &auth)
                         } else {
                             c.put(&url)
@@ -143,15 +145,14 @@ async fn run(args: &[String]) -> Result<(), String> {
                                 .header("content-type", "application/json")
                                 .body(body.clone())
                         };
+                        if sdk_headers {
+                            request = request
+                                .header("user-agent", &user_agent)
+                                .header("accept", "application/json")
+                                .header("x-ms-client-request-id", request_id());
+                        }
                         async move {
-                            let response = if timed {
-                                tokio::time::timeout(PER_TRY_TIMEOUT, request.send())
-                                    .await
-                                    .map_err(|_| "timed out".to_owned())?
-                            } else {
-                                request.send().await
-                            }
-                            .map_err(|e| e.to_string())?;
+                            let response = request.send().await.map_err(|e| e.to_string())?;
                             let status = response.status();
                             let body = response.bytes().await.map_err(|e| e.to_string())?;
                             if !status.is_success() || body.is_empty() {
@@ -162,9 +163,35 @@ async fn run(args: &[String]) -> Result<(), String> {
                     })
                     .await?;
                 }
-                (other, _) => return Err(format!("unknown client `{other}` (azkv, raw, raw-timeout)")),
+                (other, _) => return Err(format!("unknown client `{other}` (azkv, raw, raw-minimal)")),
             }
         }
     }
     Ok(())
+}
+
+/// The azkv-secrets version azkv puts in its User-Agent (this package shares the workspace version).
+fn azkv_secrets_version() -> &'static str {
+    env!("CARGO_PKG_VERSION")
+}
+
+/// A fresh random request id, formatted like a UUID v4, as azkv sends one per operation.
+fn request_id() -> String {
+    use std::cell::Cell;
+    thread_local!(static STATE: Cell<u64> = Cell::new(
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(1) | 1
+    ));
+    let next = || {
+        STATE.with(|s| {
+            let mut x = s.get();
+            x ^= x >> 12;
+            x ^= x << 25;
+            x ^= x >> 27;
+            s.set(x);
+            x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        })
+    };
+    let (a, b) = (next(), next());
+    let hex = format!("{a:016x}{b:016x}");
+    format!("{}-{}-4{}-a{}-{}", &hex[0..8], &hex[8..12], &hex[13..16], &hex[17..20], &hex[20..32])
 }

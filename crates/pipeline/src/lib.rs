@@ -22,6 +22,7 @@
 mod context;
 pub mod credential;
 mod error;
+mod fast_rand;
 mod headers;
 mod http_client;
 mod pipeline;

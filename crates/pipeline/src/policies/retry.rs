@@ -198,24 +198,9 @@ impl Policy for RetryPolicy {
     }
 }
 
-/// A factor in [0.8, 1.2] from a cheap per-thread generator; jitter needs no cryptography.
+/// A factor in [0.8, 1.2]; jitter needs no cryptography.
 fn jitter() -> f64 {
-    use std::cell::Cell;
-    thread_local! {
-        static STATE: Cell<u64> = Cell::new(
-            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(1) | 1,
-        );
-    }
-    STATE.with(|s| {
-        // xorshift64*
-        let mut x = s.get();
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        s.set(x);
-        let unit = (x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64;
-        0.8 + unit * 0.4
-    })
+    0.8 + crate::fast_rand::unit_f64() * 0.4
 }
 
 #[cfg(test)]
