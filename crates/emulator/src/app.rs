@@ -10,8 +10,8 @@ use crate::wire::Policy;
 use std::collections::HashSet;
 use std::sync::Mutex;
 
-/// The emulator's shared state.
-#[derive(Debug)]
+/// The emulator's shared state. `Debug` leaves out the store (secret values) and the identity
+/// header (a credential).
 pub(crate) struct App {
     pub(crate) store: Store,
     pub(crate) clock: Clock,
@@ -29,6 +29,18 @@ pub(crate) struct App {
     pub(crate) controls: Controls,
     /// Unknown api-versions already logged (each is logged once).
     pub(crate) seen_api_versions: Mutex<HashSet<String>>,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("auth", &self.auth)
+            .field("tenant", &self.tenant)
+            .field("scheme", &self.scheme)
+            .field("local_authority", &self.local_authority)
+            .field("identity_header", &"REDACTED")
+            .finish_non_exhaustive()
+    }
 }
 
 /// api-versions of the secrets API; others are accepted and logged once.

@@ -89,3 +89,16 @@ impl Drop for EmulatorHandle {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[tokio::test]
+    async fn debug_shows_no_secret_value_or_identity_header() {
+        let emulator = crate::Emulator::builder().auth(crate::AuthMode::None).tls(false).start().await.unwrap();
+        let shown = format!("{emulator:?}");
+        assert!(!shown.contains(emulator.identity_header()), "{shown}");
+        assert!(shown.contains("REDACTED"), "{shown}");
+        assert!(!shown.contains("store"), "the store (secret values) stays out: {shown}");
+        emulator.shutdown().await;
+    }
+}

@@ -8,8 +8,9 @@ use crate::{Headers, Method};
 /// An HTTP request travelling down the pipeline.
 ///
 /// Policies may change it; the retry policy hands each try a fresh copy of the original,
-/// so a retried request carries the identical body.
-#[derive(Clone, Debug)]
+/// so a retried request carries the identical body. `Debug` shows the body's length, never
+/// its content (it may hold a secret value), and only allow-listed header values.
+#[derive(Clone)]
 pub struct Request {
     /// The HTTP method.
     pub method: Method,
@@ -19,6 +20,17 @@ pub struct Request {
     pub headers: Headers,
     /// The body; empty for none.
     pub body: Bytes,
+}
+
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("url", &crate::redact::redact_url(&self.url, crate::redact::DEFAULT_ALLOWED_QUERY))
+            .field("headers", &self.headers)
+            .field("body_len", &self.body.len())
+            .finish()
+    }
 }
 
 impl Request {
@@ -48,5 +60,20 @@ impl Request {
     /// The URL's host, lower-case.
     pub fn host(&self) -> Option<&str> {
         self.url.host_str()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_the_body_and_the_token() {
+        let mut r = Request::new(Method::PUT, "https://v/secrets/a?api-version=7.6&sig=canary-sig".parse().unwrap());
+        r.headers.insert("authorization", "Bearer canary-token");
+        r.set_json(&serde_json::json!({"value": "canary-value"})).unwrap();
+        let shown = format!("{r:?}");
+        assert!(!shown.contains("canary"), "{shown}");
+        assert!(shown.contains("body_len") && shown.contains("api-version=7.6"), "{shown}");
     }
 }
