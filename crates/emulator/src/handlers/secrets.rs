@@ -4,7 +4,7 @@ use super::{Reply, name_param, parse_body};
 use crate::app::App;
 use crate::errors::ApiError;
 use crate::paging;
-use crate::store::{Mutation, Pending, Version, key};
+use crate::store::{Mutation, Pending, Secret, Snapshot, Version, key};
 use crate::vault::Ctx;
 use crate::wire;
 use azkv_models::validation;
@@ -62,6 +62,23 @@ pub(super) fn set(app: &App, ctx: &Ctx, route: &RouteMatch, body: &[u8]) -> Resu
     })
 }
 
+/// Secret `name` in the request's vault and its version `wanted` (empty: the latest).
+fn find_version<'a>(
+    data: &'a Snapshot,
+    ctx: &Ctx,
+    name: &str,
+    wanted: &str,
+) -> Result<(&'a Secret, &'a Version), ApiError> {
+    let secret = data
+        .vaults
+        .get(&ctx.vault)
+        .and_then(|v| v.secrets.get(&key(name)))
+        .ok_or_else(|| ApiError::secret_not_found(name))?;
+    let version = if wanted.is_empty() { secret.latest() } else { secret.version(wanted) }
+        .ok_or_else(|| ApiError::secret_not_found(&format!("{name}/{wanted}")))?;
+    Ok((secret, version))
+}
+
 /// `GET /secrets/{name}[/{version}]`: one version with its value.
 pub(super) fn get(app: &App, ctx: &Ctx, route: &RouteMatch) -> Result<Reply, ApiError> {
     let name = name_param(route)?;
@@ -76,14 +93,7 @@ pub(super) fn get(app: &App, ctx: &Ctx, route: &RouteMatch) -> Result<Reply, Api
             }
             state.pending_recover.remove(&slot);
         }
-        let secret = state
-            .data
-            .vaults
-            .get(&ctx.vault)
-            .and_then(|v| v.secrets.get(&k))
-            .ok_or_else(|| ApiError::secret_not_found(&name))?;
-        let version = if wanted.is_empty() { secret.latest() } else { secret.version(&wanted) }
-            .ok_or_else(|| ApiError::secret_not_found(&format!("{name}/{wanted}")))?;
+        let (secret, version) = find_version(&state.data, ctx, &name, &wanted)?;
         if !version.enabled {
             return Err(ApiError::disabled());
         }
@@ -106,14 +116,7 @@ pub(super) fn update(app: &App, ctx: &Ctx, route: &RouteMatch, body: &[u8]) -> R
     limits(params.tags.as_ref(), params.content_type.as_deref())?;
     let k = key(&name);
     app.store.write(ctx.now, |state| {
-        let secret = state
-            .data
-            .vaults
-            .get(&ctx.vault)
-            .and_then(|v| v.secrets.get(&k))
-            .ok_or_else(|| ApiError::secret_not_found(&name))?;
-        let current = if wanted.is_empty() { secret.latest() } else { secret.version(&wanted) }
-            .ok_or_else(|| ApiError::secret_not_found(&format!("{name}/{wanted}")))?;
+        let (secret, current) = find_version(&state.data, ctx, &name, &wanted)?;
         let mut version = current.clone();
         let SecretAttributes { enabled, not_before, expires, .. } = params.attributes.unwrap_or_default();
         if let Some(e) = enabled {
