@@ -157,8 +157,8 @@ pub fn emulator_credential(
     transport: Arc<dyn HttpClient>,
 ) -> anyhow::Result<ManagedIdentityCredential> {
     let env = MapEnv::new([
-        ("IDENTITY_ENDPOINT", emulator.token_endpoint()),
-        ("IDENTITY_HEADER", emulator.identity_header().to_owned()),
+        (azkv_identity::vars::IDENTITY_ENDPOINT, emulator.token_endpoint()),
+        (azkv_identity::vars::IDENTITY_HEADER, emulator.identity_header().to_owned()),
     ]);
     let credential = ManagedIdentityCredential::new(Some(ManagedIdentityCredentialOptions {
         credential: CredentialOptions::default().with_transport(transport).with_env(Arc::new(env)),

@@ -175,7 +175,8 @@ fn azkv_secrets_version() -> &'static str {
     env!("CARGO_PKG_VERSION")
 }
 
-/// A fresh random request id, formatted like a UUID v4, as azkv sends one per operation.
+/// A fresh random request id (UUID v4), as azkv sends one per operation. Like azkv, it takes its
+/// bits from a per-thread generator rather than a system call per request.
 fn request_id() -> String {
     use std::cell::Cell;
     thread_local!(static STATE: Cell<u64> = Cell::new(
@@ -191,7 +192,6 @@ fn request_id() -> String {
             x.wrapping_mul(0x2545_F491_4F6C_DD1D)
         })
     };
-    let (a, b) = (next(), next());
-    let hex = format!("{a:016x}{b:016x}");
-    format!("{}-{}-4{}-a{}-{}", &hex[0..8], &hex[8..12], &hex[13..16], &hex[17..20], &hex[20..32])
+    let bits = (u128::from(next()) << 64) | u128::from(next());
+    uuid::Builder::from_random_bytes(bits.to_le_bytes()).into_uuid().to_string()
 }

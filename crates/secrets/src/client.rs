@@ -160,9 +160,13 @@ impl SecretClient {
     }
 
     fn request(&self, op: &Operation, params: &[(&str, &str)], query: &[(&str, &str)]) -> Result<Request> {
-        let method = Method::from_bytes(op.method.as_str().as_bytes()).map_err(|_| {
-            Error::InvalidArgument(format!("bad method in the operation table: {}", op.method.as_str()))
-        })?;
+        let method = match op.method {
+            operations::Method::Get => Method::GET,
+            operations::Method::Put => Method::PUT,
+            operations::Method::Patch => Method::PATCH,
+            operations::Method::Post => Method::POST,
+            operations::Method::Delete => Method::DELETE,
+        };
         let mut request = Request::new(method, self.url(op, params, query)?);
         request.headers.insert("accept", "application/json");
         Ok(request)

@@ -38,8 +38,7 @@ impl KeyVaultSecret {
         Self { name: name.into(), value: value.into(), properties }
     }
 
-    pub(crate) fn from_bundle(bundle: SecretBundle) -> Self {
-        let mut bundle = bundle;
+    pub(crate) fn from_bundle(mut bundle: SecretBundle) -> Self {
         let value = Secret::from(bundle.value.take().unwrap_or_default());
         let properties = SecretProperties::from_bundle(&bundle);
         Self { name: properties.name.clone(), value, properties }

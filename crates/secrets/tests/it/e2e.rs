@@ -18,8 +18,8 @@ async fn emulated(vault: &str) -> (SecretClient, EmulatorHandle) {
         .with_resolve(format!("{vault}.vault.azure.net"), emulator.addr());
     let transport = Arc::new(new_reqwest_client(&transport_options).unwrap());
     let env = MapEnv::new([
-        ("IDENTITY_ENDPOINT", emulator.token_endpoint()),
-        ("IDENTITY_HEADER", emulator.identity_header().to_owned()),
+        (azkv_identity::vars::IDENTITY_ENDPOINT, emulator.token_endpoint()),
+        (azkv_identity::vars::IDENTITY_HEADER, emulator.identity_header().to_owned()),
     ]);
     let credential = ManagedIdentityCredential::new(Some(ManagedIdentityCredentialOptions {
         credential: CredentialOptions::default().with_transport(transport.clone()).with_env(Arc::new(env)),
