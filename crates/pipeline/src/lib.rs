@@ -41,7 +41,7 @@ pub mod test_util;
 
 pub use context::Context;
 pub use credential::{AccessToken, TokenCredential, TokenRequestOptions};
-pub use error::{BoxError, Error, HttpError, Result};
+pub use error::{BoxError, ConnectionErrorKind, Error, HttpError, Result};
 pub use headers::Headers;
 pub use http::{Method, StatusCode};
 pub use http_client::HttpClient;

@@ -20,6 +20,8 @@ pub struct Request {
     pub headers: Headers,
     /// The body; empty for none.
     pub body: Bytes,
+    /// Whether sending it twice has the same effect as once; `None` follows the method.
+    idempotent: Option<bool>,
 }
 
 impl std::fmt::Debug for Request {
@@ -36,7 +38,20 @@ impl std::fmt::Debug for Request {
 impl Request {
     /// A request with no headers and no body.
     pub fn new(method: Method, url: Url) -> Self {
-        Self { method, url, headers: Headers::new(), body: Bytes::new() }
+        Self { method, url, headers: Headers::new(), body: Bytes::new(), idempotent: None }
+    }
+
+    /// Whether sending this request twice has the same effect as sending it once, so that
+    /// the retry policy may send it again after a lost response: by default true for GET,
+    /// HEAD, OPTIONS and TRACE, false for PUT, POST, PATCH and DELETE.
+    pub fn is_idempotent(&self) -> bool {
+        self.idempotent.unwrap_or(matches!(self.method, Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE))
+    }
+
+    /// Declares whether this request is idempotent whatever its method: a POST that only
+    /// reads (a backup download, a token request) may be marked so.
+    pub fn set_idempotent(&mut self, idempotent: bool) {
+        self.idempotent = Some(idempotent);
     }
 
     /// Sets a JSON body and its `Content-Type`.

@@ -6,32 +6,112 @@ use std::time::{Duration, SystemTime};
 use async_trait::async_trait;
 
 use crate::time::TimeComponents;
-use crate::{Context, Error, Policy, Request, Response, Result, StatusCode};
+use crate::{ConnectionErrorKind, Context, Error, Policy, Request, Response, Result, StatusCode};
 
 /// Statuses the retry policy retries: 408, 429, 500, 502, 503, 504.
 pub fn is_retryable_status(status: StatusCode) -> bool {
     matches!(status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504)
 }
 
-/// How an attempt's outcome is classified.
+/// What the retry policy does with one try's outcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum RetryKind {
-    /// Worth another try, after at least the given delay if the server asked for one.
+    /// Worth another try, after at least the given delay if the server asked for one;
+    /// counted against [`RetryOptions::max_retries`].
     Transient(Option<Duration>),
+    /// The request never left (connection refused, reset before sending, connect timeout):
+    /// safe to send again whatever the method; counted against
+    /// [`RetryOptions::max_connection_retries`] as well as `max_retries`.
+    Connection,
+    /// The request may have reached the server and been applied, and sending it again is not
+    /// safe: the policy returns [`Error::OutcomeUnknown`] without retrying.
+    OutcomeUnknown,
     /// Not worth retrying: return the outcome as it is.
     Fatal,
     /// A success.
     None,
 }
 
-/// Classifies an attempt's outcome; `now` dates an HTTP-date `Retry-After`.
-pub fn classify(outcome: &Result<Response>, now: SystemTime) -> RetryKind {
-    match outcome {
-        Ok(resp) if resp.is_success() => RetryKind::None,
-        Ok(resp) if is_retryable_status(resp.status) => RetryKind::Transient(retry_after(&resp.headers, now)),
-        Ok(_) => RetryKind::Fatal,
-        Err(e) if e.is_retryable() => RetryKind::Transient(None),
-        Err(_) => RetryKind::Fatal,
+/// What a [`ClassifyRetry`] sees of one try.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Attempt<'a> {
+    /// The request as the try sent it.
+    pub request: &'a Request,
+    /// Its outcome.
+    pub outcome: &'a Result<Response>,
+    /// 1 for the first try.
+    pub number: u32,
+    /// Now, by the policy's clock (dates an HTTP-date `Retry-After`).
+    pub now: SystemTime,
+}
+
+/// Decides whether a try is retried, in the spirit of smithy-rs's `ClassifyRetry`: kept
+/// apart from the backoff, so that a client or credential can change *what* is retried
+/// without touching *how long* it waits.
+///
+/// ```
+/// use azkv_pipeline::policies::retry::{Attempt, ClassifyRetry, DefaultRetryClassifier, RetryKind};
+///
+/// /// Also retries 404, which a freshly started token endpoint may answer.
+/// #[derive(Debug)]
+/// struct RetryNotFound;
+///
+/// impl ClassifyRetry for RetryNotFound {
+///     fn classify(&self, attempt: &Attempt<'_>) -> RetryKind {
+///         match attempt.outcome {
+///             Ok(response) if response.status.as_u16() == 404 => RetryKind::Transient(None),
+///             _ => DefaultRetryClassifier.classify(attempt),
+///         }
+///     }
+/// }
+/// ```
+pub trait ClassifyRetry: Send + Sync + std::fmt::Debug {
+    /// What to do with `attempt`.
+    fn classify(&self, attempt: &Attempt<'_>) -> RetryKind;
+}
+
+/// The built-in rules.
+///
+/// - A 2xx is a success; 4xx other than 408 and 429 is final.
+/// - A request that never left ([`Error::Connection`] of a retryable kind) is retried
+///   whatever its method; a certificate that is not trusted or a name that does not exist
+///   is final, and a temporary resolver failure is retried once.
+/// - An idempotent request (GET, HEAD, OPTIONS, TRACE, or one marked with
+///   [`Request::set_idempotent`]) is retried on a timeout, a broken exchange, and 408, 429,
+///   500, 502, 503 and 504.
+/// - Any other request (PUT, POST, PATCH, DELETE) is retried only on the answers that say it
+///   was not processed: 429, and 503 with `Retry-After`. After a timeout or a broken
+///   exchange it may have been applied: [`RetryKind::OutcomeUnknown`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DefaultRetryClassifier;
+
+impl ClassifyRetry for DefaultRetryClassifier {
+    fn classify(&self, attempt: &Attempt<'_>) -> RetryKind {
+        let idempotent = attempt.request.is_idempotent();
+        match attempt.outcome {
+            Ok(resp) if resp.is_success() => RetryKind::None,
+            Ok(resp) => {
+                let delay = retry_after(&resp.headers, attempt.now);
+                let retry = if idempotent {
+                    is_retryable_status(resp.status)
+                } else {
+                    resp.status == StatusCode::TOO_MANY_REQUESTS
+                        || (resp.status == StatusCode::SERVICE_UNAVAILABLE && delay.is_some())
+                };
+                if retry { RetryKind::Transient(delay) } else { RetryKind::Fatal }
+            }
+            Err(Error::Connection { kind, .. }) => match kind {
+                ConnectionErrorKind::NameLookupFailed if attempt.number > 1 => RetryKind::Fatal,
+                kind if kind.is_retryable() => RetryKind::Connection,
+                _ => RetryKind::Fatal,
+            },
+            Err(Error::Transport { .. } | Error::Timeout { .. }) if idempotent => RetryKind::Transient(None),
+            Err(Error::Transport { .. } | Error::Timeout { .. }) => RetryKind::OutcomeUnknown,
+            Err(e) if e.is_retryable() && idempotent => RetryKind::Transient(None),
+            Err(_) => RetryKind::Fatal,
+        }
     }
 }
 
@@ -73,15 +153,20 @@ pub enum RetryMode {
 
 /// Retry settings.
 ///
-/// Defaults: exponential, 8 retries, 200 ms initial delay, 30 s longest delay, 60 s budget for
-/// the whole operation, 30 s per try.
-#[derive(Debug, Clone, PartialEq)]
+/// Defaults: exponential, 8 retries of which at most 3 for connections that could not be
+/// made (so a closed port fails within about 2 s), 200 ms initial delay, 30 s longest delay,
+/// 60 s budget for the whole operation, 30 s per try, [`DefaultRetryClassifier`].
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct RetryOptions {
     /// Backoff.
     pub mode: RetryMode,
     /// Retries after the first try.
     pub max_retries: u32,
+    /// Of those, retries after a connection could not be made ([`RetryKind::Connection`]).
+    pub max_connection_retries: u32,
+    /// What is retried.
+    pub classifier: Arc<dyn ClassifyRetry>,
     /// Time allowed for all tries and waits together.
     pub total_budget: Duration,
     /// Time allowed for one try.
@@ -96,6 +181,8 @@ impl Default for RetryOptions {
                 max_delay: Duration::from_secs(30),
             },
             max_retries: 8,
+            max_connection_retries: 3,
+            classifier: Arc::new(DefaultRetryClassifier),
             total_budget: Duration::from_secs(60),
             per_try_timeout: Duration::from_secs(30),
         }
@@ -113,6 +200,12 @@ impl RetryOptions {
         Self { mode: RetryMode::Fixed(delay), max_retries, ..Self::default() }
     }
 
+    /// Uses `classifier` to decide what is retried.
+    pub fn with_classifier(mut self, classifier: Arc<dyn ClassifyRetry>) -> Self {
+        self.classifier = classifier;
+        self
+    }
+
     /// No retries.
     pub fn none() -> Self {
         Self { mode: RetryMode::None, max_retries: 0, ..Self::default() }
@@ -123,7 +216,8 @@ impl RetryOptions {
         match &self.mode {
             RetryMode::Exponential { initial_delay, max_delay } => {
                 let base = initial_delay.saturating_mul(1u32.checked_shl(retry.min(31)).unwrap_or(u32::MAX));
-                base.mul_f64(jitter.clamp(0.8, 1.2)).min(*max_delay)
+                let jittered = Duration::try_from_secs_f64(base.as_secs_f64() * jitter.clamp(0.8, 1.2));
+                jittered.unwrap_or(Duration::MAX).min(*max_delay)
             }
             RetryMode::Fixed(d) => *d,
             RetryMode::None => Duration::ZERO,
@@ -169,21 +263,35 @@ impl RetryPolicy {
 impl Policy for RetryPolicy {
     async fn send(&self, ctx: &Context, request: &mut Request, next: &[Arc<dyn Policy>]) -> Result<Response> {
         let start = self.time.time_source.now();
-        let mut retry = 0u32;
+        let (mut retry, mut connection_retries) = (0u32, 0u32);
         loop {
             let left = self.remaining(start, ctx.deadline());
             if left.is_zero() {
-                return Err(Error::timeout("the retry budget or the call's deadline ran out"));
+                return Err(Error::timeout(format!(
+                    "the retry budget or the call's deadline ran out before try {} to {}",
+                    retry + 1,
+                    crate::transport::host_port(&request.url)
+                )));
             }
             let try_ctx = ctx.clone().with_attempt(retry + 1);
             let mut attempt = request.clone();
             let limit = self.options.per_try_timeout.min(left);
             let outcome = match tokio::time::timeout(limit, crate::policy::next(&try_ctx, &mut attempt, next)).await {
                 Ok(outcome) => outcome,
-                Err(_) => Err(Error::timeout(format!("no response within {limit:?}"))),
+                Err(_) => Err(Error::timeout(format!(
+                    "no response from {} within {limit:?}",
+                    crate::transport::host_port(&request.url)
+                ))),
             };
-            let server_delay = match classify(&outcome, self.time.time_source.now()) {
-                RetryKind::Transient(delay) if retry < self.options.max_retries => delay,
+            let seen = Attempt { request: &attempt, outcome: &outcome, number: retry + 1, now: self.time.time_source.now() };
+            let within = retry < self.options.max_retries;
+            let server_delay = match self.options.classifier.classify(&seen) {
+                RetryKind::Transient(delay) if within => delay,
+                RetryKind::Connection if within && connection_retries < self.options.max_connection_retries => {
+                    connection_retries += 1;
+                    None
+                }
+                RetryKind::OutcomeUnknown => return outcome.map_err(|e| outcome_unknown(request, e)),
                 _ => return outcome,
             };
             let delay = self.options.backoff(retry, jitter()).max(server_delay.unwrap_or_default());
@@ -195,6 +303,18 @@ impl Policy for RetryPolicy {
             self.time.sleep.sleep(delay).await;
             retry += 1;
         }
+    }
+}
+
+/// `error` of a request that may have been applied.
+fn outcome_unknown(request: &Request, error: Error) -> Error {
+    match error {
+        e @ Error::OutcomeUnknown { .. } => e,
+        e => Error::OutcomeUnknown {
+            method: request.method.clone(),
+            host: crate::transport::host_port(&request.url),
+            error: Box::new(e),
+        },
     }
 }
 
@@ -238,16 +358,67 @@ mod tests {
         }
     }
 
+    fn classify(method: crate::Method, outcome: &Result<Response>, number: u32) -> RetryKind {
+        let request = Request::new(method, "https://v.vault.azure.net/x".parse().unwrap());
+        DefaultRetryClassifier.classify(&Attempt { request: &request, outcome, number, now: SystemTime::UNIX_EPOCH })
+    }
+
+    fn status(s: u16, headers: Headers) -> Result<Response> {
+        Ok(Response::new(StatusCode::from_u16(s).unwrap(), headers, ""))
+    }
+
     #[test]
-    fn classification() {
-        let resp = |s: u16| Ok(Response::new(StatusCode::from_u16(s).unwrap(), Headers::new(), ""));
+    fn statuses_are_retried_by_method() {
+        use crate::Method;
         for s in [408, 429, 500, 502, 503, 504] {
-            assert_eq!(classify(&resp(s), SystemTime::UNIX_EPOCH), RetryKind::Transient(None), "{s}");
+            assert_eq!(classify(Method::GET, &status(s, Headers::new()), 1), RetryKind::Transient(None), "{s}");
         }
         for s in [400, 401, 403, 404, 409, 501] {
-            assert_eq!(classify(&resp(s), SystemTime::UNIX_EPOCH), RetryKind::Fatal, "{s}");
+            assert_eq!(classify(Method::GET, &status(s, Headers::new()), 1), RetryKind::Fatal, "{s}");
         }
-        assert_eq!(classify(&resp(200), SystemTime::UNIX_EPOCH), RetryKind::None);
-        assert_eq!(classify(&Err(Error::invalid_argument("x")), SystemTime::UNIX_EPOCH), RetryKind::Fatal);
+        assert_eq!(classify(Method::GET, &status(200, Headers::new()), 1), RetryKind::None);
+        for m in [Method::PUT, Method::POST, Method::PATCH, Method::DELETE] {
+            assert_eq!(classify(m.clone(), &status(429, Headers::new()), 1), RetryKind::Transient(None), "{m}");
+            let waited = headers(&[("Retry-After", "2")]);
+            assert_eq!(classify(m.clone(), &status(503, waited), 1), RetryKind::Transient(Some(Duration::from_secs(2))));
+            for s in [408, 500, 502, 503, 504] {
+                assert_eq!(classify(m.clone(), &status(s, Headers::new()), 1), RetryKind::Fatal, "{m} {s}");
+            }
+        }
+    }
+
+    #[test]
+    fn errors_are_retried_by_kind_and_method() {
+        use crate::Method;
+        let conn = |kind| Err(Error::connection(kind, "h:443", "x"));
+        for m in [Method::GET, Method::PUT, Method::POST, Method::DELETE] {
+            assert_eq!(classify(m.clone(), &conn(ConnectionErrorKind::Refused), 1), RetryKind::Connection);
+            assert_eq!(classify(m.clone(), &conn(ConnectionErrorKind::Reset), 1), RetryKind::Connection);
+            assert_eq!(classify(m.clone(), &conn(ConnectionErrorKind::TlsUntrusted), 1), RetryKind::Fatal);
+            assert_eq!(classify(m.clone(), &conn(ConnectionErrorKind::NameNotFound), 1), RetryKind::Fatal);
+            assert_eq!(classify(m.clone(), &conn(ConnectionErrorKind::NameLookupFailed), 1), RetryKind::Connection);
+            assert_eq!(classify(m.clone(), &conn(ConnectionErrorKind::NameLookupFailed), 2), RetryKind::Fatal);
+            assert_eq!(classify(m.clone(), &Err(Error::invalid_argument("x")), 1), RetryKind::Fatal);
+        }
+        for e in [Error::timeout("t"), Error::Transport { message: "reset".into(), cause: None }] {
+            let e = Err(e);
+            assert_eq!(classify(Method::GET, &e, 1), RetryKind::Transient(None));
+            assert_eq!(classify(Method::PUT, &e, 1), RetryKind::OutcomeUnknown);
+            assert_eq!(classify(Method::DELETE, &e, 1), RetryKind::OutcomeUnknown);
+            let mut marked = Request::new(Method::POST, "https://v/backup".parse().unwrap());
+            marked.set_idempotent(true);
+            let seen = Attempt { request: &marked, outcome: &e, number: 1, now: SystemTime::UNIX_EPOCH };
+            assert_eq!(DefaultRetryClassifier.classify(&seen), RetryKind::Transient(None), "marked idempotent");
+        }
+    }
+
+    #[test]
+    fn absurd_delays_do_not_panic() {
+        let o = RetryOptions::exponential(5, Duration::MAX, Duration::MAX);
+        assert_eq!(o.backoff(4, 1.2), Duration::MAX);
+        let now = SystemTime::UNIX_EPOCH;
+        assert_eq!(retry_after(&headers(&[("x-ms-retry-after-ms", "1e300")]), now), Some(Duration::from_millis(u64::MAX)));
+        assert_eq!(retry_after(&headers(&[("Retry-After", "-3")]), now), None);
+        assert_eq!(retry_after(&headers(&[("Retry-After", "99999999999999999999999")]), now), None);
     }
 }

@@ -55,7 +55,11 @@ impl HttpClient for ReplayTransport {
     async fn execute(&self, request: &Request) -> Result<Response> {
         self.seen.lock().unwrap_or_else(|p| p.into_inner()).push(request.clone());
         self.queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front().unwrap_or_else(|| {
-            Err(Error::Connection { message: "replay transport: no response queued".into(), source: None })
+            Err(Error::connection(
+                crate::ConnectionErrorKind::Refused,
+                crate::transport::host_port(&request.url),
+                "replay transport: no response queued",
+            ))
         })
     }
 }

@@ -99,9 +99,9 @@ impl HttpClient for HyperClient {
             .map_err(|e| Error::invalid_argument(format!("request cannot be built: {e}")))?;
         let response = self.client.request(req).await.map_err(|e| {
             if e.is_connect() {
-                Error::connection("could not connect", e)
+                super::diagnose::connect_error(&request.url, &e, false).with_cause(e)
             } else {
-                Error::transport("request failed", e)
+                super::diagnose::exchange_error(&request.url, "exchange with", &e).with_cause(e)
             }
         })?;
         let (parts, body) = response.into_parts();
@@ -113,7 +113,7 @@ impl HttpClient for HyperClient {
         let body = Limited::new(body, self.max_response_body)
             .collect()
             .await
-            .map_err(|e| Error::Transport { message: format!("reading the response: {e}"), source: None })?
+            .map_err(|e| super::diagnose::exchange_error(&request.url, "reading the response from", &*e))?
             .to_bytes();
         Ok(Response::new(parts.status, headers, body))
     }

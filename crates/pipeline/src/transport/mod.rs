@@ -1,13 +1,17 @@
 //! Transports: the default on `reqwest`, and a second on `hyper` behind the `hyper` feature.
 
+mod diagnose;
 #[cfg(feature = "hyper")]
 mod hyper;
 mod options;
 mod reqwest;
+mod resolve;
 
 #[cfg(feature = "hyper")]
 pub use self::hyper::HyperClient;
 pub use self::reqwest::{ReqwestTransport, new_reqwest_client};
+pub use self::resolve::{Resolve, ResolveError};
+pub(crate) use diagnose::host_port;
 
 /// The default transport for `options`: a [`ReqwestTransport`] with the options' body limit.
 ///

@@ -1,7 +1,10 @@
 //! Settings for the built-in transports.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
+
+use super::Resolve;
 
 /// The largest response body a built-in transport buffers: 32 MiB. A Key Vault response is
 /// far smaller; anything larger is refused as a transport error rather than exhausting memory.
@@ -27,6 +30,8 @@ pub struct TransportOptions {
     pub only_given_roots: bool,
     /// DNS overrides: connect to this address for this host name.
     pub resolve: Vec<(String, SocketAddr)>,
+    /// A resolver used instead of the system's (the overrides in `resolve` still apply).
+    pub resolver: Option<Arc<dyn Resolve>>,
     /// Use the proxy named by `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY` (honouring `NO_PROXY`);
     /// on by default. Turn it off for a local endpoint such as the emulator. (`HyperClient`
     /// never uses a proxy.)
@@ -46,6 +51,7 @@ impl Default for TransportOptions {
             root_certificates_pem: Vec::new(),
             only_given_roots: false,
             resolve: Vec::new(),
+            resolver: None,
             use_env_proxy: true,
             max_response_body: DEFAULT_MAX_RESPONSE_BODY,
         }
@@ -62,6 +68,12 @@ impl TransportOptions {
     /// Ignores proxy environment variables: every connection goes direct.
     pub fn without_proxy(mut self) -> Self {
         self.use_env_proxy = false;
+        self
+    }
+
+    /// Resolves host names with `resolver` instead of the system resolver.
+    pub fn with_resolver(mut self, resolver: Arc<dyn Resolve>) -> Self {
+        self.resolver = Some(resolver);
         self
     }
 

@@ -39,6 +39,9 @@ pub fn new_reqwest_client(options: &TransportOptions) -> Result<reqwest::Client>
     if !options.use_env_proxy {
         builder = builder.no_proxy();
     }
+    if let Some(resolver) = &options.resolver {
+        builder = builder.dns_resolver(std::sync::Arc::new(super::resolve::ReqwestResolver(resolver.clone())));
+    }
     for (host, addr) in &options.resolve {
         builder = builder.resolve(host, *addr);
     }
@@ -89,55 +92,57 @@ async fn send(client: &reqwest::Client, request: &Request, limit: usize) -> Resu
     for (name, value) in request.headers.iter() {
         builder = builder.header(name, value);
     }
-    let response = builder.body(request.body.clone()).send().await.map_err(map_send_error)?;
+    let response = builder.body(request.body.clone()).send().await.map_err(|e| map_send_error(&request.url, e))?;
     let status = response.status();
     let headers: Headers = response
         .headers()
         .iter()
         .map(|(n, v)| (n.as_str(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
         .collect();
-    let body = read_body(response, limit).await?;
+    let body = read_body(&request.url, response, limit).await?;
     Ok(Response::new(status, headers, body))
 }
 
-async fn read_body(mut response: reqwest::Response, limit: usize) -> Result<bytes::Bytes> {
+async fn read_body(url: &url::Url, mut response: reqwest::Response, limit: usize) -> Result<bytes::Bytes> {
+    let too_large = || Error::Transport {
+        message: format!("response body from {} exceeds {limit} bytes", super::host_port(url)),
+        cause: None,
+    };
     if response.content_length().is_some_and(|n| n > limit as u64) {
-        return Err(Error::Transport { message: format!("response body exceeds {limit} bytes"), source: None });
+        return Err(too_large());
     }
     let mut body = bytes::BytesMut::new();
-    while let Some(chunk) = response.chunk().await.map_err(map_read_error)? {
+    while let Some(chunk) = response.chunk().await.map_err(|e| map_read_error(url, e))? {
         if body.len() + chunk.len() > limit {
-            return Err(Error::Transport { message: format!("response body exceeds {limit} bytes"), source: None });
+            return Err(too_large());
         }
         body.extend_from_slice(&chunk);
     }
     Ok(body.freeze())
 }
 
-fn map_send_error(e: reqwest::Error) -> Error {
+/// Classifies a failed send: refused before sending (`Connection`, with its kind), timed out,
+/// or broken off after the request may have gone (`Transport`). The URL, whose query could hold
+/// something secret, is stripped from the underlying error.
+fn map_send_error(url: &url::Url, e: reqwest::Error) -> Error {
+    let host = super::host_port(url);
     if e.is_builder() {
-        Error::invalid_argument(format!("request cannot be built: {}", e.without_url()))
-    } else if e.is_timeout() {
-        Error::timeout(format!("transport timeout: {}", strip_url(e)))
-    } else if e.is_connect() {
-        let e = e.without_url();
-        Error::connection(e.to_string(), e)
-    } else {
-        let e = e.without_url();
-        Error::transport(e.to_string(), e)
+        return Error::invalid_argument(format!("request to {host} cannot be built: {}", e.without_url()));
     }
-}
-
-fn map_read_error(e: reqwest::Error) -> Error {
+    let e = e.without_url();
+    if e.is_connect() {
+        return super::diagnose::connect_error(url, &e, e.is_timeout()).with_cause(e);
+    }
     if e.is_timeout() {
-        Error::timeout(format!("reading the response: {}", strip_url(e)))
-    } else {
-        let e = e.without_url();
-        Error::transport(format!("reading the response: {e}"), e)
+        return Error::timeout(format!("the transport's timeout fired waiting for {host}"));
     }
+    super::diagnose::exchange_error(url, "exchange with", &e).with_cause(e)
 }
 
-/// The error's text without its URL, whose query could hold something secret.
-fn strip_url(e: reqwest::Error) -> String {
-    e.without_url().to_string()
+fn map_read_error(url: &url::Url, e: reqwest::Error) -> Error {
+    let e = e.without_url();
+    if e.is_timeout() {
+        return Error::timeout(format!("the read timeout fired reading the response from {}", super::host_port(url)));
+    }
+    super::diagnose::exchange_error(url, "reading the response from", &e).with_cause(e)
 }

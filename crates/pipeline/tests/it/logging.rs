@@ -1,41 +1,13 @@
 //! Logging policy: method and status are logged; tokens and secret values never are.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use azkv_pipeline::policies::{LoggingOptions, RetryOptions};
-use azkv_pipeline::test_util::{FnPolicy, ManualTime, ReplayTransport};
+use azkv_pipeline::test_util::{FnPolicy, LogCapture, ManualTime, ReplayTransport};
 use azkv_pipeline::{ClientOptions, Context, Method, Pipeline, Request, StatusCode};
 
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
-    type Writer = Capture;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
-
 async fn run_logged(log_bodies: bool, ctx: Context) -> String {
-    let capture = Capture::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(capture.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-
+    let capture = LogCapture::start();
     let transport = Arc::new(ReplayTransport::new());
     let mut headers = azkv_pipeline::Headers::new();
     headers.insert("content-type", "application/json");
@@ -58,8 +30,7 @@ async fn run_logged(log_bodies: bool, ctx: Context) -> String {
     );
     req.set_json(&serde_json::json!({"value": "canary-request-value", "contentType": "text/plain"})).unwrap();
     pipeline.send(&ctx, &mut req).await.unwrap();
-    let out = capture.0.lock().unwrap().clone();
-    String::from_utf8(out).unwrap()
+    capture.contents()
 }
 
 fn assert_no_canary(out: &str) {

@@ -108,16 +108,30 @@ async fn a_retry_after_beyond_the_budget_ends_the_call_with_the_last_response() 
 
 #[tokio::test]
 async fn connection_refused_is_retried_then_a_typed_error() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    drop(listener);
+    let closed = azkv_pipeline::test_util::ClosedPort::new();
     let time = ManualTime::default();
     let pipeline = reqwest_pipeline(RetryOptions::fixed(2, Duration::from_millis(10)), &time, vec![]);
-    let mut req = Request::new(Method::GET, format!("http://{addr}/x").parse().unwrap());
+    let mut req = Request::new(Method::GET, format!("{}/x?sig=hidden", closed.http_url()).parse().unwrap());
     let err = pipeline.send(&Context::new(), &mut req).await.unwrap_err();
-    assert!(matches!(err, Error::Connection { .. }), "{err:?}");
+    assert_eq!(err.connection_kind(), Some(azkv_pipeline::ConnectionErrorKind::Refused), "{err:?}");
     assert!(err.is_retryable());
     assert_eq!(time.sleeps(), [Duration::from_millis(10); 2]);
+    let shown = err.to_string();
+    assert!(shown.starts_with(&format!("cannot connect to {}: ", closed.addr())), "{shown}");
+    assert!(!shown.contains("sig") && !shown.contains("error sending request"), "{shown}");
+}
+
+#[tokio::test]
+async fn a_refused_write_is_retried_too_but_only_the_connection_retries() {
+    let closed = azkv_pipeline::test_util::ClosedPort::new();
+    let time = ManualTime::default();
+    let pipeline = reqwest_pipeline(RetryOptions::default(), &time, vec![]);
+    let mut req = Request::new(Method::PUT, format!("{}/secrets/a", closed.http_url()).parse().unwrap());
+    let err = pipeline.send(&Context::new(), &mut req).await.unwrap_err();
+    assert_eq!(err.connection_kind(), Some(azkv_pipeline::ConnectionErrorKind::Refused), "{err:?}");
+    let sleeps = time.sleeps();
+    assert_eq!(sleeps.len(), 3, "the default allows 3 connection retries: {sleeps:?}");
+    assert!(sleeps.iter().sum::<Duration>() < Duration::from_secs(2), "{sleeps:?}");
 }
 
 #[tokio::test(start_paused = true)]
@@ -152,7 +166,8 @@ async fn the_callers_deadline_bounds_the_retries() {
 #[tokio::test]
 async fn the_body_and_request_id_are_resent_identically() {
     let server = MockServer::start().await;
-    Mock::given(method("PUT")).respond_with(ResponseTemplate::new(500)).up_to_n_times(2).mount(&server).await;
+    // A write is retried on 429 (not processed), never on a 500 (it may have been applied).
+    Mock::given(method("PUT")).respond_with(ResponseTemplate::new(429)).up_to_n_times(2).mount(&server).await;
     Mock::given(method("PUT")).respond_with(ResponseTemplate::new(200)).mount(&server).await;
     let time = ManualTime::default();
     let pipeline = reqwest_pipeline(RetryOptions::default(), &time, vec![]);
@@ -167,6 +182,19 @@ async fn the_body_and_request_id_are_resent_identically() {
         assert_eq!(r.headers.get("x-ms-client-request-id"), seen[0].headers.get("x-ms-client-request-id"));
     }
     assert_eq!(serde_json::from_slice::<serde_json::Value>(&seen[0].body).unwrap()["value"], "v");
+}
+
+#[tokio::test]
+async fn a_write_answered_500_is_not_sent_again() {
+    let server = MockServer::start().await;
+    Mock::given(method("PUT")).respond_with(ResponseTemplate::new(500)).expect(1).mount(&server).await;
+    let time = ManualTime::default();
+    let pipeline = reqwest_pipeline(RetryOptions::default(), &time, vec![]);
+    let mut req = Request::new(Method::PUT, format!("{}/secrets/a", server.uri()).parse().unwrap());
+    let resp = pipeline.send(&Context::new(), &mut req).await.unwrap();
+    assert_eq!(resp.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(time.sleeps().is_empty());
+    server.verify().await;
 }
 
 #[tokio::test]
@@ -194,4 +222,54 @@ async fn a_mocked_transport_sees_each_retry() {
     let pipeline = crate::support::pipeline_over(std::sync::Arc::new(mock), RetryOptions::default(), &time, vec![]);
     let mut req = Request::new(Method::GET, "https://h/x".parse().unwrap());
     assert_eq!(pipeline.send(&Context::new(), &mut req).await.unwrap().status, StatusCode::OK);
+}
+
+/// A resolver that answers every lookup with `answer`, counting the lookups.
+#[derive(Debug)]
+struct ScriptedResolver {
+    answer: azkv_pipeline::transport::ResolveError,
+    lookups: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl azkv_pipeline::transport::Resolve for ScriptedResolver {
+    async fn resolve(&self, _host: &str) -> Result<Vec<std::net::SocketAddr>, azkv_pipeline::transport::ResolveError> {
+        self.lookups.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Err(self.answer.clone())
+    }
+}
+
+async fn resolve_with(answer: azkv_pipeline::transport::ResolveError) -> (Error, usize, Vec<Duration>) {
+    use azkv_pipeline::transport::{TransportOptions, new_reqwest_client};
+    let resolver = std::sync::Arc::new(ScriptedResolver { answer, lookups: Default::default() });
+    let transport = new_reqwest_client(&TransportOptions::default().without_proxy().with_resolver(resolver.clone())).unwrap();
+    let time = ManualTime::default();
+    let pipeline = crate::support::pipeline_over(std::sync::Arc::new(transport), RetryOptions::default(), &time, vec![]);
+    let mut req = Request::new(Method::PUT, "https://typo-vault.vault.azure.net/secrets/a?sig=x".parse().unwrap());
+    let err = pipeline.send(&Context::new(), &mut req).await.unwrap_err();
+    (err, resolver.lookups.load(std::sync::atomic::Ordering::SeqCst), time.sleeps())
+}
+
+#[tokio::test]
+async fn a_name_that_does_not_exist_fails_at_once_naming_the_host() {
+    let host = "typo-vault.vault.azure.net".to_owned();
+    let (err, lookups, sleeps) = resolve_with(azkv_pipeline::transport::ResolveError::NotFound { host }).await;
+    assert_eq!(err.connection_kind(), Some(azkv_pipeline::ConnectionErrorKind::NameNotFound), "{err:?}");
+    assert_eq!((lookups, sleeps.len()), (1, 0), "never retried");
+    assert_eq!(
+        err.to_string(),
+        "cannot connect to typo-vault.vault.azure.net:443: no such host `typo-vault.vault.azure.net`; check the host name in the URL"
+    );
+}
+
+#[tokio::test]
+async fn a_temporary_resolver_failure_is_retried_once() {
+    let answer = azkv_pipeline::transport::ResolveError::Temporary {
+        host: "typo-vault.vault.azure.net".into(),
+        message: "no resolver answered".into(),
+    };
+    let (err, lookups, sleeps) = resolve_with(answer).await;
+    assert_eq!(err.connection_kind(), Some(azkv_pipeline::ConnectionErrorKind::NameLookupFailed), "{err:?}");
+    assert_eq!((lookups, sleeps.len()), (2, 1));
+    assert!(err.to_string().contains("no resolver answered"), "{err}");
 }
