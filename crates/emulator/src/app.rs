@@ -9,6 +9,7 @@ use crate::token::TokenIssuer;
 use crate::wire::Policy;
 use std::collections::HashSet;
 use std::sync::Mutex;
+use std::sync::atomic::AtomicU64;
 
 /// The emulator's shared state. `Debug` leaves out the store (secret values) and the identity
 /// header (a credential).
@@ -29,6 +30,8 @@ pub(crate) struct App {
     pub(crate) controls: Controls,
     /// Unknown api-versions already logged (each is logged once).
     pub(crate) seen_api_versions: Mutex<HashSet<String>>,
+    /// Key Vault requests answered (any status; control requests are not counted).
+    pub(crate) requests_served: AtomicU64,
 }
 
 impl std::fmt::Debug for App {

@@ -88,6 +88,47 @@ pub(crate) fn check(
     })
 }
 
+/// Compares two byte strings in time that depends only on their lengths.
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The header that authenticates control requests (and the token endpoint): the ready line's `identity_header`.
+pub(crate) const CONTROL_HEADER: &str = "x-identity-header";
+
+/// Checks a request to a protected `/_emulator/` route: open in [`AuthMode::None`], else it needs the
+/// identity header or a bearer token this emulator issued (whatever the mode: `any` does not open the controls).
+pub(crate) fn check_control(
+    mode: AuthMode,
+    headers: &HeaderMap,
+    identity_header: &str,
+    issuer: &TokenIssuer,
+    now: i64,
+) -> Result<(), ApiError> {
+    if mode == AuthMode::None {
+        return Ok(());
+    }
+    let by_header =
+        headers.get(CONTROL_HEADER).is_some_and(|v| constant_time_eq(v.as_bytes(), identity_header.as_bytes()));
+    let by_token = || {
+        headers
+            .get(http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .is_some_and(|(_, t)| issuer.verify(t.trim(), now).is_ok())
+    };
+    if by_header || by_token() {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "Unauthorized",
+        "The emulator's control routes need the X-IDENTITY-HEADER header with the ready line's identity_header \
+         value, or a bearer token this emulator issued.",
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,5 +152,24 @@ mod tests {
         assert!(check(AuthMode::Strict, &with_auth(&good), &issuer, "t", 100).is_ok());
         assert!(check(AuthMode::Strict, &with_auth(&good), &issuer, "t", 1_000).is_err());
         assert_eq!("any".parse::<AuthMode>().unwrap(), AuthMode::Any);
+    }
+
+    #[test]
+    fn controls_need_the_identity_header_or_an_issued_token() {
+        let issuer = TokenIssuer::new("t");
+        let mut h = HeaderMap::new();
+        assert!(check_control(AuthMode::None, &h, "id", &issuer, 100).is_ok());
+        for mode in [AuthMode::Strict, AuthMode::Any] {
+            assert_eq!(check_control(mode, &h, "id", &issuer, 100).unwrap_err().status, StatusCode::UNAUTHORIZED);
+            assert!(check_control(mode, &with_auth("Bearer dummy"), "id", &issuer, 100).is_err(), "{mode}");
+            let good = format!("Bearer {}", issuer.issue(crate::token::VAULT_AUDIENCE, 100, 60));
+            assert!(check_control(mode, &with_auth(&good), "id", &issuer, 100).is_ok());
+            h.insert(CONTROL_HEADER, "idx".parse().unwrap());
+            assert!(check_control(mode, &h, "id", &issuer, 100).is_err());
+            h.insert(CONTROL_HEADER, "id".parse().unwrap());
+            assert!(check_control(mode, &h, "id", &issuer, 100).is_ok());
+            h.clear();
+        }
+        assert!(constant_time_eq(b"ab", b"ab") && !constant_time_eq(b"ab", b"abc") && !constant_time_eq(b"ab", b"ac"));
     }
 }

@@ -54,6 +54,7 @@ pub struct EmulatorBuilder {
     purge_protection: bool,
     clock: Clock,
     extra_hosts: Vec<String>,
+    allow_remote: bool,
 }
 
 impl Default for EmulatorBuilder {
@@ -68,6 +69,7 @@ impl Default for EmulatorBuilder {
             purge_protection: false,
             clock: Clock::system(),
             extra_hosts: Vec::new(),
+            allow_remote: false,
         }
     }
 }
@@ -131,6 +133,13 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Allow [`AuthMode::None`] on a non-loopback address (default off: `start` refuses it, because then
+    /// every secret and every control is open to the network). A warning is logged when it is used.
+    pub fn allow_remote(mut self, on: bool) -> Self {
+        self.allow_remote = on;
+        self
+    }
+
     /// Binds, generates the certificates, replays the data directory and starts serving.
     ///
     /// # Errors
@@ -146,6 +155,16 @@ impl EmulatorBuilder {
                 "plain HTTP is only served on loopback addresses, not {}",
                 self.bind.ip()
             )));
+        }
+        if self.auth == AuthMode::None && !self.bind.ip().is_loopback() {
+            if !self.allow_remote {
+                return Err(Error::InvalidOption(format!(
+                    "auth mode none opens every secret and control to anyone who can reach {}; use a loopback \
+                     address, another auth mode, or allow_remote (--allow-remote)",
+                    self.bind.ip()
+                )));
+            }
+            tracing::warn!(address = %self.bind.ip(), "auth mode none on a non-loopback address: secrets and controls are open to the network");
         }
         let tls = if self.tls { Some(crate::tls::generate(&self.extra_hosts)?) } else { None };
         let now = self.clock.now();
@@ -184,6 +203,7 @@ impl EmulatorBuilder {
             local_authority: authority.clone(),
             controls: Controls::default(),
             seen_api_versions: Default::default(),
+            requests_served: Default::default(),
         });
         let (tx, rx) = tokio::sync::watch::channel(false);
         let acceptor = tls.as_ref().map(|t| tokio_rustls::TlsAcceptor::from(t.config.clone()));

@@ -1,6 +1,8 @@
 //! Test controls under `/_emulator/`: clock, faults, visibility delays, reset, export/import, and the token endpoint.
 //!
-//! These routes need no Key Vault token: they exist for tests and local tooling only.
+//! They exist for tests and local tooling only. In `strict` and `any` modes every route except `health`,
+//! `ca.pem` and the token endpoint (which checks the identity header itself) needs a credential:
+//! the identity header or a token this emulator issued (see `auth::check_control`).
 
 use crate::app::App;
 use crate::errors::ApiError;
@@ -105,6 +107,11 @@ impl Controls {
     }
 }
 
+/// Whether `/_emulator/{rest}` is served without a control credential.
+pub(crate) fn is_open(rest: &str) -> bool {
+    matches!(rest.trim_end_matches('/'), "health" | "ca.pem" | "msi/token")
+}
+
 fn parse<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(body).map_err(|e| ApiError::bad_parameter(format!("invalid control request: {e}")))
 }
@@ -124,6 +131,10 @@ pub(crate) fn handle(
     let now = app.clock.now();
     match (method.as_str(), rest.trim_end_matches('/')) {
         ("GET", "health") => Ok((StatusCode::OK, Some(json!({ "status": "ok" })))),
+        ("GET", "stats") => Ok((
+            StatusCode::OK,
+            Some(json!({ "requests_served": app.requests_served.load(std::sync::atomic::Ordering::Relaxed) })),
+        )),
         ("GET", "clock") => Ok((StatusCode::OK, Some(json!({ "now": now })))),
         ("POST", "clock") => {
             #[derive(Deserialize)]
@@ -161,6 +172,7 @@ pub(crate) fn handle(
         ("POST", "reset") => {
             app.controls.clear();
             app.clock.reset_shift();
+            app.requests_served.store(0, std::sync::atomic::Ordering::Relaxed);
             let now = app.clock.now();
             app.store.write(now, |_| Ok((Some(Mutation::Replace { snapshot: Snapshot::default() }), ())))?;
             Ok((StatusCode::NO_CONTENT, None))
@@ -176,7 +188,7 @@ pub(crate) fn handle(
             Ok((StatusCode::NO_CONTENT, None))
         }
         ("GET", "msi/token") => msi_token(app, query, headers, now),
-        (_, "health" | "clock" | "faults" | "delay" | "reset" | "export" | "import" | "msi/token") => {
+        (_, "health" | "stats" | "clock" | "faults" | "delay" | "reset" | "export" | "import" | "msi/token") => {
             Err(ApiError::new(
                 StatusCode::METHOD_NOT_ALLOWED,
                 "MethodNotAllowed",
@@ -190,8 +202,8 @@ pub(crate) fn handle(
 /// The App Service managed-identity token endpoint (`IDENTITY_ENDPOINT`, api-version 2019-08-01).
 fn msi_token(app: &App, query: &[(String, String)], headers: &HeaderMap, now: i64) -> Result<ControlReply, ApiError> {
     let q = |name: &str| query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
-    let secret = headers.get("x-identity-header").and_then(|v| v.to_str().ok());
-    if secret != Some(app.identity_header.as_str()) {
+    let secret = headers.get(crate::auth::CONTROL_HEADER);
+    if !secret.is_some_and(|s| crate::auth::constant_time_eq(s.as_bytes(), app.identity_header.as_bytes())) {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "Unauthorized",

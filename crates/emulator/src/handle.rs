@@ -58,6 +58,21 @@ impl EmulatorHandle {
         &self.app.identity_header
     }
 
+    /// The header a client sends to authenticate to the `/_emulator/` controls: `("x-identity-header", value)`.
+    ///
+    /// A bearer token from [`EmulatorHandle::issue_token`] works too. In [`crate::AuthMode::None`] the
+    /// controls are open.
+    pub fn control_header(&self) -> (&'static str, &str) {
+        (crate::auth::CONTROL_HEADER, &self.app.identity_header)
+    }
+
+    /// How many Key Vault requests the emulator has answered (any status, challenges included;
+    /// `/_emulator/` control requests are not counted). `POST /_emulator/reset` sets it back to 0;
+    /// `GET /_emulator/stats` reads it over HTTP.
+    pub fn requests_served(&self) -> u64 {
+        self.app.requests_served.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Mints a token the emulator accepts in strict mode, valid for one hour of emulator time.
     pub fn issue_token(&self) -> String {
         self.app.issuer.issue(crate::token::VAULT_AUDIENCE, self.app.clock.now(), crate::token::LIFETIME_SECS)

@@ -165,6 +165,9 @@ async fn route(
     body: hyper::body::Incoming,
 ) -> Result<Response<Body>, Outcome> {
     if let Some(rest) = path.strip_prefix("/_emulator/") {
+        if !controls::is_open(rest) {
+            auth::check_control(app.auth, &parts.headers, &app.identity_header, &app.issuer, app.clock.now())?;
+        }
         let bytes = read_body(body, &parts.headers).await?;
         let (method, rest, headers) = (parts.method.clone(), rest.to_owned(), parts.headers.clone());
         let app2 = app.clone();
@@ -174,6 +177,7 @@ async fn route(
         return Ok(response(status, json.map(|j| serde_json::to_vec(&j).unwrap_or_default()), &[]));
     }
 
+    app.requests_served.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let now = app.clock.now();
     auth::check(app.auth, &parts.headers, &app.issuer, &app.tenant, now)?;
     match app.controls.next_fault() {

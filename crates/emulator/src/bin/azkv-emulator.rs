@@ -45,6 +45,7 @@ struct Args {
     purge_protection: bool,
     ca_out: Option<PathBuf>,
     hosts: Vec<String>,
+    allow_remote: bool,
 }
 
 enum Parsed {
@@ -64,6 +65,7 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Parsed, String> {
         purge_protection: false,
         ca_out: None,
         hosts: Vec::new(),
+        allow_remote: false,
     };
     while let Some(arg) = it.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -85,6 +87,7 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Parsed, String> {
                 a.retention_days = value("--retention-days")?.parse().map_err(|e| format!("--retention-days: {e}"))?
             }
             "--purge-protection" => a.purge_protection = true,
+            "--allow-remote" => a.allow_remote = true,
             "--host" => a.hosts.push(value("--host")?),
             "--ca-out" => a.ca_out = Some(PathBuf::from(value("--ca-out")?)),
             other => return Err(format!("unknown argument {other:?}; see --help")),
@@ -99,7 +102,8 @@ async fn run(a: Args) -> Result<(), String> {
         .tls(a.tls)
         .auth(a.auth)
         .retention_days(a.retention_days)
-        .purge_protection(a.purge_protection);
+        .purge_protection(a.purge_protection)
+        .allow_remote(a.allow_remote);
     if let Some(t) = a.tenant {
         builder = builder.tenant(t);
     }
@@ -128,12 +132,21 @@ async fn run(a: Args) -> Result<(), String> {
         "token_endpoint": emulator.token_endpoint(),
         "identity_header": emulator.identity_header(),
         "auth": a.auth.to_string(),
+        "controls_auth": controls_auth(a.auth),
     });
     println!("{ready}");
     wait_for_signal().await;
     tracing::info!("shutting down");
     emulator.shutdown().await;
     Ok(())
+}
+
+/// How to authenticate to `/_emulator/` controls, for the ready line.
+fn controls_auth(mode: AuthMode) -> &'static str {
+    match mode {
+        AuthMode::None => "open: auth mode none needs no credential",
+        _ => "send X-IDENTITY-HEADER with the identity_header value, or a bearer token from token_endpoint",
+    }
 }
 
 async fn wait_for_signal() {

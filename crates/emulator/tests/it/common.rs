@@ -111,9 +111,10 @@ impl Kv {
         r.body["id"].as_str().unwrap().rsplit('/').next().unwrap().to_owned()
     }
 
-    /// A control request (no token, no api-version).
+    /// A control request with the control credential (the identity header), no api-version.
     pub(crate) async fn control(&self, method: Method, path: &str, body: Option<Value>) -> Resp {
-        let mut req = self.http.request(method, format!("{}/_emulator/{path}", self.emu.url()));
+        let (name, value) = self.emu.control_header();
+        let mut req = self.http.request(method, format!("{}/_emulator/{path}", self.emu.url())).header(name, value);
         if let Some(b) = body {
             req = req.body(serde_json::to_vec(&b).unwrap());
         }

@@ -1,8 +1,89 @@
 //! Test controls: clock, faults, reset, export and import.
 
-use crate::common::{T0, start};
+use crate::common::{T0, builder, start, start_with, to_resp};
+use azkv_emulator::AuthMode;
 use reqwest::Method;
 use serde_json::json;
+
+#[tokio::test]
+async fn controls_need_a_credential_except_in_none_mode() {
+    for mode in [AuthMode::Strict, AuthMode::Any, AuthMode::None] {
+        let kv = start_with(builder().auth(mode)).await;
+        assert!(kv.emu.url().starts_with("https://"));
+        let routes = [
+            (Method::GET, "export", None),
+            (Method::POST, "import", Some(json!({ "vaults": {} }))),
+            (Method::POST, "reset", None),
+            (Method::GET, "clock", None),
+            (Method::POST, "clock", Some(json!({ "advance_secs": 1 }))),
+            (Method::GET, "faults", None),
+            (Method::POST, "faults", Some(json!({ "kind": "error", "count": 1 }))),
+            (Method::DELETE, "faults", None),
+            (Method::POST, "delay", Some(json!({ "secs": 1 }))),
+            (Method::DELETE, "delay", None),
+            (Method::GET, "stats", None),
+        ];
+        for (method, path, body) in routes {
+            let url = format!("{}/_emulator/{path}", kv.emu.url());
+            let send = |req: reqwest::RequestBuilder| {
+                let req = match &body {
+                    Some(b) => req.body(serde_json::to_vec(b).unwrap()),
+                    None => req,
+                };
+                async { to_resp(req.send().await.unwrap()).await }
+            };
+            let bare = send(kv.http.request(method.clone(), &url)).await;
+            let dummy = send(kv.http.request(method.clone(), &url).bearer_auth("dummy")).await;
+            let wrong = send(kv.http.request(method.clone(), &url).header("x-identity-header", "wrong")).await;
+            let (name, value) = kv.emu.control_header();
+            let by_header = send(kv.http.request(method.clone(), &url).header(name, value)).await;
+            let by_token = send(kv.http.request(method.clone(), &url).bearer_auth(kv.emu.issue_token())).await;
+            if mode == AuthMode::None {
+                assert!(bare.status.is_success(), "{mode} {method} {path}: {:?}", bare.status);
+            } else {
+                for r in [&bare, &dummy, &wrong] {
+                    assert_eq!((r.status.as_u16(), r.code()), (401, "Unauthorized"), "{mode} {method} {path}");
+                }
+            }
+            assert!(by_header.status.is_success(), "{mode} {method} {path}: {:?}", by_header.body);
+            assert!(by_token.status.is_success(), "{mode} {method} {path}: {:?}", by_token.body);
+        }
+        // Health stays open in every mode.
+        let r = kv.http.get(format!("{}/_emulator/health", kv.emu.url())).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{mode}");
+    }
+}
+
+#[tokio::test]
+async fn a_refused_control_changes_nothing() {
+    let kv = start().await;
+    kv.set("kept", "v").await;
+    let url = format!("{}/_emulator/reset", kv.emu.url());
+    assert_eq!(kv.http.post(&url).send().await.unwrap().status(), 401);
+    assert_eq!(kv.get("/secrets/kept").await.status, 200);
+}
+
+#[tokio::test]
+async fn none_mode_refuses_a_non_loopback_address_without_allow_remote() {
+    let any_ip = std::net::SocketAddr::from(([0, 0, 0, 0], 0));
+    let e = builder().auth(AuthMode::None).bind(any_ip).start().await.unwrap_err();
+    assert!(matches!(e, azkv_emulator::Error::InvalidOption(_)), "{e}");
+    assert!(e.to_string().contains("allow_remote"), "{e}");
+}
+
+#[tokio::test]
+async fn requests_served_counts_key_vault_requests_only() {
+    let kv = start().await;
+    assert_eq!(kv.emu.requests_served(), 0);
+    kv.set("a", "1").await;
+    kv.get("/secrets/a").await;
+    assert_eq!(kv.http.get(kv.url("/secrets")).send().await.unwrap().status(), 401);
+    assert_eq!(kv.emu.requests_served(), 3, "challenges count too");
+    let stats = kv.control(Method::GET, "stats", None).await;
+    assert_eq!(stats.body["requests_served"], 3, "controls are not counted");
+    kv.control(Method::POST, "reset", None).await;
+    assert_eq!(kv.emu.requests_served(), 0);
+}
 
 #[tokio::test]
 async fn clock_can_be_read_and_shifted() {

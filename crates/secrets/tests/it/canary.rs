@@ -169,6 +169,8 @@ async fn no_canary_escapes_any_operation() {
     let http = azkv_pipeline::transport::new_reqwest_client(&Default::default()).unwrap();
     for kind in ["error", "drop", "throttle"] {
         let mut fault = Request::new(Method::POST, format!("{}/_emulator/faults", emu.url()).parse().unwrap());
+        let (name, value) = emu.control_header();
+        fault.headers.insert(name, value);
         fault.set_json(&serde_json::json!({"kind": kind, "count": 2, "retry_after_secs": 0})).unwrap();
         azkv_pipeline::HttpClient::execute(&http, &fault).await.unwrap();
         out_err(&mut printed, kind, &client.get_secret("canary").await.unwrap_err());

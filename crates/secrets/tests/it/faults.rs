@@ -4,7 +4,9 @@
 //!
 //! Each case ends in its typed error (or succeeds after retries) within the configured budget;
 //! backoff waits go through `ManualTime` and are asserted, and retried requests carry the same
-//! body and the same `x-ms-client-request-id`, checked on the server side.
+//! body and the same `x-ms-client-request-id`, checked on the server side. Reads are retried
+//! after a broken exchange; writes (set, restore, recover, purge, delete) are not, and end in
+//! `Error::OutcomeUnknown` after exactly one try that reached the server.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -249,15 +251,52 @@ async fn set(client: &SecretClient) -> azkv_secrets::Result<azkv_secrets::KeyVau
     tokio::time::timeout(GUARD, client.set_secret("a", "payload-42", None)).await.expect("no hang")
 }
 
+async fn get(client: &SecretClient) -> azkv_secrets::Result<azkv_secrets::KeyVaultSecret> {
+    tokio::time::timeout(GUARD, client.get_secret("a")).await.expect("no hang")
+}
+
+/// A GET carries no body.
+const NO_BODY: &[u8] = b"";
+
 #[tokio::test]
 async fn a_reset_mid_response_is_retried_then_a_transport_error() {
     let server = scripted(|_| Act::Reset).await;
     let time = ManualTime::default();
     let client = client(&server.url, &time, retry_fixed(2, Duration::from_secs(10)), TransportOptions::default());
-    let err = set(&client).await.unwrap_err();
+    let err = get(&client).await.unwrap_err();
     assert!(matches!(err, Error::Transport(azkv_pipeline::Error::Transport { .. })), "{err:?}");
     assert_eq!(time.sleeps(), [Duration::from_secs(1); 2]);
-    assert_same_request(&server, 3, SET_BODY);
+    assert_same_request(&server, 3, NO_BODY);
+}
+
+/// Every write whose response is lost: sent once, never again, and reported as possibly applied.
+#[tokio::test]
+async fn a_lost_response_to_a_write_is_outcome_unknown_after_one_application() {
+    let backup = b"opaque-backup".to_vec();
+    let cases = [Act::Reset, Act::Truncate, Act::Hang]
+        .into_iter()
+        .flat_map(|act| ["set", "restore", "recover", "purge", "delete"].map(|op| (op, act)));
+    for (operation, lost) in cases {
+        let server = scripted(move |_| lost).await;
+        let time = ManualTime::default();
+        let client = client(&server.url, &time, retry_fixed(3, Duration::from_millis(400)), TransportOptions::default());
+        let outcome = tokio::time::timeout(GUARD, async {
+            match operation {
+                "set" => client.set_secret("a", "payload-42", None).await.map(drop),
+                "restore" => client.restore_secret_backup(&backup).await.map(drop),
+                "recover" => client.begin_recover_deleted_secret("a").await.map(drop),
+                "purge" => client.purge_deleted_secret("a").await,
+                _ => client.begin_delete_secret("a").await.map(drop),
+            }
+        })
+        .await
+        .expect("no hang");
+        let err = outcome.unwrap_err();
+        assert!(matches!(err, Error::OutcomeUnknown(_)), "{operation} after {lost:?}: {err:?}");
+        assert!(err.to_string().contains("may have been applied"), "{operation}: {err}");
+        assert_eq!(server.authorized().len(), 1, "{operation} after {lost:?}: applied once, never re-sent");
+        assert!(time.sleeps().is_empty(), "{operation}: no retry wait");
+    }
 }
 
 #[tokio::test]
@@ -265,10 +304,10 @@ async fn a_truncated_body_is_retried_and_the_next_try_succeeds() {
     let server = scripted(|n| if n == 0 { Act::Truncate } else { Act::Bundle }).await;
     let time = ManualTime::default();
     let client = client(&server.url, &time, retry_fixed(2, Duration::from_secs(10)), TransportOptions::default());
-    let secret = set(&client).await.unwrap();
+    let secret = get(&client).await.unwrap();
     assert_eq!(secret.properties.version.as_deref(), Some(V1));
     assert_eq!(time.sleeps(), [Duration::from_secs(1)]);
-    assert_same_request(&server, 2, SET_BODY);
+    assert_same_request(&server, 2, NO_BODY);
 }
 
 #[tokio::test]
@@ -276,10 +315,10 @@ async fn a_truncated_body_on_every_try_is_a_transport_error() {
     let server = scripted(|_| Act::Truncate).await;
     let time = ManualTime::default();
     let client = client(&server.url, &time, retry_fixed(1, Duration::from_secs(10)), TransportOptions::default());
-    let err = set(&client).await.unwrap_err();
+    let err = get(&client).await.unwrap_err();
     assert!(matches!(err, Error::Transport(_)), "{err:?}");
     assert!(err.is_retryable_transport(), "{err:?}");
-    assert_same_request(&server, 2, SET_BODY);
+    assert_same_request(&server, 2, NO_BODY);
 }
 
 #[tokio::test]
@@ -300,11 +339,11 @@ async fn a_server_that_never_answers_hits_the_per_try_timeout() {
     let time = ManualTime::default();
     let per_try = Duration::from_millis(400);
     let client = client(&server.url, &time, retry_fixed(2, per_try), TransportOptions::default());
-    let err = set(&client).await.unwrap_err();
+    let err = get(&client).await.unwrap_err();
     assert!(matches!(err, Error::Transport(azkv_pipeline::Error::Timeout { .. })), "{err:?}");
     assert!(err.to_string().contains("400ms"), "{err}");
     assert_eq!(time.sleeps(), [Duration::from_secs(1); 2], "backoff on the manual clock");
-    assert_same_request(&server, 3, SET_BODY);
+    assert_same_request(&server, 3, NO_BODY);
 }
 
 #[tokio::test]
@@ -312,9 +351,9 @@ async fn a_slow_drip_is_cut_by_the_per_try_timeout() {
     let server = scripted(|_| Act::Drip(Duration::from_millis(50))).await;
     let time = ManualTime::default();
     let client = client(&server.url, &time, retry_fixed(1, Duration::from_millis(400)), TransportOptions::default());
-    let err = set(&client).await.unwrap_err();
+    let err = get(&client).await.unwrap_err();
     assert!(matches!(err, Error::Transport(azkv_pipeline::Error::Timeout { .. })), "{err:?}");
-    assert_same_request(&server, 2, SET_BODY);
+    assert_same_request(&server, 2, NO_BODY);
 }
 
 #[tokio::test]
@@ -324,10 +363,10 @@ async fn a_slow_drip_is_cut_by_the_read_timeout() {
     let mut transport = TransportOptions::default();
     transport.read_timeout = Duration::from_millis(200);
     let client = client(&server.url, &time, retry_fixed(1, Duration::from_secs(20)), transport);
-    let err = set(&client).await.unwrap_err();
+    let err = get(&client).await.unwrap_err();
     assert!(matches!(err, Error::Transport(azkv_pipeline::Error::Timeout { .. })), "{err:?}");
-    assert!(!err.to_string().contains("no response within"), "the read timeout, not the 20 s per-try timeout: {err}");
-    assert_same_request(&server, 2, SET_BODY);
+    assert!(err.to_string().contains("read timeout"), "the read timeout, not the 20 s per-try timeout: {err}");
+    assert_same_request(&server, 2, NO_BODY);
 }
 
 #[tokio::test]
@@ -352,9 +391,25 @@ async fn throttling_and_unavailability_without_retry_after_wait_the_backoff() {
     .await;
     let time = ManualTime::default();
     let client = client(&server.url, &time, retry_fixed(3, Duration::from_secs(10)), TransportOptions::default());
-    set(&client).await.unwrap();
+    get(&client).await.unwrap();
     assert_eq!(time.sleeps(), [Duration::from_secs(1); 2], "the fixed backoff, nothing longer");
-    assert_same_request(&server, 3, SET_BODY);
+    assert_same_request(&server, 3, NO_BODY);
+}
+
+#[tokio::test]
+async fn a_write_is_retried_on_429_but_not_on_a_503_without_retry_after() {
+    let server = scripted(|n| match n {
+        0 => Act::Reply(429, r#"{"error":{"code":"Throttled","message":"slow down"}}"#, None),
+        1 => Act::Reply(503, r#"{"error":{"code":"ServiceUnavailable","message":"busy"}}"#, None),
+        _ => Act::Bundle,
+    })
+    .await;
+    let time = ManualTime::default();
+    let client = client(&server.url, &time, retry_fixed(3, Duration::from_secs(10)), TransportOptions::default());
+    let err = set(&client).await.unwrap_err();
+    assert_eq!(err.status(), Some(503), "a 503 without Retry-After may have been processed: {err:?}");
+    assert_eq!(time.sleeps(), [Duration::from_secs(1)], "only the 429 was retried");
+    assert_same_request(&server, 2, SET_BODY);
 }
 
 #[tokio::test]
@@ -392,6 +447,8 @@ async fn control(
 ) -> serde_json::Value {
     let http = new_reqwest_client(&TransportOptions::default()).unwrap();
     let mut request = Request::new(method, format!("{}/_emulator/{path}", emu.url()).parse().unwrap());
+    let (name, value) = emu.control_header();
+    request.headers.insert(name, value);
     if let Some(body) = body {
         request.set_json(&body).unwrap();
     }
@@ -482,30 +539,44 @@ async fn an_unavailable_burst_backs_off_exponentially() {
 #[tokio::test]
 async fn a_500_on_every_try_is_error_service_after_the_retries() {
     let emu = emulator().await;
-    inject(&emu, "error", 100, 0).await;
     let time = ManualTime::default();
     let client = emulator_client(&emu, &time, RetryOptions::fixed(3, Duration::from_secs(1))).await;
-    let err = set(&client).await.unwrap_err();
+    set(&client).await.unwrap();
+    inject(&emu, "error", 100, 0).await;
+    let err = get(&client).await.unwrap_err();
     assert!(matches!(err, Error::Service(_)), "{err:?}");
     assert_eq!(err.status(), Some(500));
     assert_eq!(time.sleeps(), [Duration::from_secs(1); 3]);
     assert_eq!(queued(&emu).await, 96, "one try and three retries");
+    let err = set(&client).await.unwrap_err();
+    assert_eq!(err.status(), Some(500), "{err:?}");
+    assert_eq!(queued(&emu).await, 95, "a write is not retried after a 500");
     emu.shutdown().await;
 }
 
 #[tokio::test]
-async fn dropped_connections_are_retried_and_write_exactly_once() {
+async fn dropped_connections_are_retried_for_a_read() {
     let emu = emulator().await;
-    inject(&emu, "drop", 2, 0).await;
     let time = ManualTime::default();
     let client = emulator_client(&emu, &time, RetryOptions::fixed(3, Duration::from_secs(1))).await;
     set(&client).await.unwrap();
+    inject(&emu, "drop", 2, 0).await;
+    assert_eq!(get(&client).await.unwrap().value(), "payload-42");
     assert_eq!(time.sleeps().len(), 2);
-    let versions: Vec<_> =
-        futures::TryStreamExt::try_collect::<Vec<_>>(client.list_properties_of_secret_versions("a", None))
-            .await
-            .unwrap();
-    assert_eq!(versions.len(), 1, "a dropped try wrote nothing");
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_dropped_write_is_outcome_unknown_and_not_resent() {
+    let emu = emulator().await;
+    let time = ManualTime::default();
+    let client = emulator_client(&emu, &time, RetryOptions::fixed(3, Duration::from_secs(1))).await;
+    get(&client).await.unwrap_err(); // learn the challenge first
+    inject(&emu, "drop", 2, 0).await;
+    let err = set(&client).await.unwrap_err();
+    assert!(matches!(err, Error::OutcomeUnknown(_)), "{err:?}");
+    assert_eq!(queued(&emu).await, 1, "exactly one try reached the emulator");
+    assert!(time.sleeps().is_empty());
     emu.shutdown().await;
 }
 
@@ -515,7 +586,7 @@ async fn dropped_connections_past_the_retries_are_a_transport_error() {
     inject(&emu, "drop", 10, 0).await;
     let time = ManualTime::default();
     let client = emulator_client(&emu, &time, RetryOptions::fixed(2, Duration::from_secs(1))).await;
-    let err = set(&client).await.unwrap_err();
+    let err = get(&client).await.unwrap_err();
     assert!(err.is_retryable_transport(), "{err:?}");
     assert_eq!(queued(&emu).await, 7);
     emu.shutdown().await;
