@@ -345,7 +345,9 @@ impl SecretClient {
     /// [`Error::NotFound`]; [`Error::Decode`] when the service sends no blob.
     pub async fn backup_secret(&self, name: &str) -> Result<Vec<u8>> {
         validate_name_version(name, "")?;
-        let request = self.request(&operations::BACKUP_SECRET, &[("secret-name", name)], &[])?;
+        let mut request = self.request(&operations::BACKUP_SECRET, &[("secret-name", name)], &[])?;
+        // A POST that only reads: safe to send again after a lost response.
+        request.set_idempotent(true);
         let result: azkv_models::BackupSecretResult = self.call_json("backup_secret", request).await?;
         result.value.ok_or_else(|| {
             Error::Decode(azkv_pipeline::Error::Decode {

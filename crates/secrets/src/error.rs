@@ -34,10 +34,10 @@ pub enum Error {
     #[error("conflict: {0}")]
     Conflict(ServiceError),
     /// 401: the credential's token was refused.
-    #[error("unauthorized: {0}")]
+    #[error("unauthorized: {0}; {UNAUTHORIZED_HINT}")]
     Unauthorized(ServiceError),
     /// 403: for example `SecretDisabled`, missing permissions, or purge protection.
-    #[error("forbidden: {0}")]
+    #[error("forbidden: {error}{hint}", error = .0, hint = forbidden_hint(.0))]
     Forbidden(ServiceError),
     /// 429: throttled even after the retries, with the service's requested wait.
     #[error("throttled: {error}")]
@@ -54,8 +54,13 @@ pub enum Error {
     #[error("service error: {0}")]
     Service(ServiceError),
     /// The request did not complete: connection refused or broken, timeout.
-    #[error(transparent)]
+    #[error("{error}{hint}", error = .0, hint = transport_hint(.0))]
     Transport(azkv_pipeline::Error),
+    /// A write (set, update, delete, recover, purge, restore) broke off after it may have
+    /// reached the vault: it may have been applied, and it was not sent again because a second
+    /// copy could apply it twice. Read the secret to find out.
+    #[error("{0}")]
+    OutcomeUnknown(azkv_pipeline::Error),
     /// No token could be had, or the vault's challenge was refused.
     #[error(transparent)]
     Credential(azkv_pipeline::Error),
@@ -77,7 +82,30 @@ pub enum Error {
     },
 }
 
+/// What to check after a 401.
+const UNAUTHORIZED_HINT: &str =
+    "the vault refused the token: check that the credential signs in to the vault's tenant and asks for the vault's audience";
+
+fn forbidden_hint(error: &ServiceError) -> &'static str {
+    match error.inner_code.as_deref() {
+        Some("SecretDisabled") | Some("ForbiddenByPolicy") => "",
+        _ => "; the identity needs secrets permissions on this vault: an access policy (get, list, set, delete, ...) or the Key Vault Secrets User / Key Vault Secrets Officer role",
+    }
+}
+
+fn transport_hint(error: &azkv_pipeline::Error) -> &'static str {
+    match error.connection_kind() {
+        Some(azkv_pipeline::ConnectionErrorKind::NameNotFound) => " (is KEY_VAULT_NAME or the vault URL right?)",
+        _ => "",
+    }
+}
+
 impl Error {
+    /// Whether this is an [`Error::OutcomeUnknown`]: a write that may have been applied.
+    pub fn is_outcome_unknown(&self) -> bool {
+        matches!(self, Self::OutcomeUnknown(_))
+    }
+
     /// The HTTP status, for service errors.
     pub fn status(&self) -> Option<u16> {
         self.service_error().map(|e| e.status.as_u16())
@@ -131,6 +159,7 @@ impl From<azkv_pipeline::Error> for Error {
             P::InvalidArgument(message) => Self::InvalidArgument(message),
             e @ P::Credential { .. } => Self::Credential(e),
             e @ P::Decode { .. } => Self::Decode(e),
+            e @ P::OutcomeUnknown { .. } => Self::OutcomeUnknown(e),
             e => Self::Transport(e),
         }
     }

@@ -47,9 +47,8 @@ async fn service_errors_map_to_variants() {
 
 #[tokio::test]
 async fn a_refused_connection_is_a_transport_error_after_retries() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    drop(listener);
+    let closed = azkv_pipeline::test_util::ClosedPort::new();
+    let addr = closed.addr();
     let time = ManualTime::default();
     let options = SecretClientOptions::default().with_client_options(
         azkv_pipeline::ClientOptions::default()

@@ -375,7 +375,7 @@ async fn an_endless_or_huge_body_is_refused_at_the_limit_not_buffered() {
         let server = scripted(move |_| act).await;
         let time = ManualTime::default();
         let client = client(&server.url, &time, retry_fixed(0, Duration::from_secs(20)), TransportOptions::default());
-        let err = set(&client).await.unwrap_err();
+        let err = get(&client).await.unwrap_err();
         assert!(matches!(err, Error::Transport(azkv_pipeline::Error::Transport { .. })), "{act:?}: {err:?}");
         assert!(err.to_string().contains("exceeds 33554432 bytes"), "{act:?}: {err}");
     }

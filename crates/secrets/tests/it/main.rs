@@ -5,6 +5,7 @@ mod canary;
 mod challenge;
 mod e2e;
 mod errors;
+mod failfast;
 mod faults;
 mod operations;
 mod paging;
