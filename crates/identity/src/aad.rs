@@ -94,7 +94,7 @@ impl AadClient {
         let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
         request.set_body("application/x-www-form-urlencoded", body);
         request.headers.insert("accept", "application/json");
-        let response = send(self.http.as_ref(), &request, &self.time, Retry::AAD).await?;
+        let response = send(&self.http, &request, &self.time, Retry::AAD).await?;
         parse_token_response(&response, self.time.now_utc(), what)
     }
 }

@@ -1,12 +1,14 @@
-//! Sending a credential's requests: the default transport and a small retry loop on the
-//! injected clock.
+//! Sending a credential's requests: the default transport, and the pipeline's retry policy
+//! with a classifier for token endpoints, on the injected clock.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use azkv_pipeline::policies::retry::{Attempt, ClassifyRetry, DefaultRetryClassifier, RetryKind, retry_after};
+use azkv_pipeline::policies::{RetryOptions, RetryPolicy, TransportPolicy};
 use azkv_pipeline::time::TimeComponents;
 use azkv_pipeline::transport::{TransportOptions, default_transport};
-use azkv_pipeline::{HttpClient, Request, Response, Result, StatusCode};
+use azkv_pipeline::{Context, HttpClient, Policy, Request, Response, Result, StatusCode};
 
 /// `transport`, or the default reqwest transport.
 pub(crate) fn transport_or_default(transport: Option<Arc<dyn HttpClient>>) -> Result<Arc<dyn HttpClient>> {
@@ -21,9 +23,9 @@ pub(crate) fn transport_or_default(transport: Option<Arc<dyn HttpClient>>) -> Re
 pub(crate) struct Retry {
     /// Retries after the first try.
     pub(crate) max_retries: u32,
-    /// The first delay; each later one doubles, up to `max_delay`.
+    /// The first delay; each later one doubles (±20 % jitter), up to `max_delay`.
     pub(crate) initial_delay: Duration,
-    /// The longest delay.
+    /// The longest delay, and the longest `Retry-After` honoured.
     pub(crate) max_delay: Duration,
     /// Which statuses are retried.
     pub(crate) statuses: fn(StatusCode) -> bool,
@@ -38,36 +40,56 @@ impl Retry {
         statuses: azkv_pipeline::policies::retry::is_retryable_status,
     };
 
-    fn delay(&self, retry: u32) -> Duration {
-        self.initial_delay.saturating_mul(1u32.checked_shl(retry.min(31)).unwrap_or(u32::MAX)).min(self.max_delay)
+    fn options(self) -> RetryOptions {
+        let mut options = RetryOptions::exponential(self.max_retries, self.initial_delay, self.max_delay)
+            .with_classifier(Arc::new(TokenRequestClassifier { statuses: self.statuses, max_delay: self.max_delay }));
+        // Room for every wait of the longest schedule (IMDS: 1 + 2 + ... + 32 s).
+        options.total_budget = Duration::from_secs(120);
+        options
     }
 }
 
-/// Sends `request`, retrying connection failures, timeouts and the statuses `retry` names;
-/// waits on `time`'s sleep, honouring `Retry-After` up to `max_delay`.
+/// The pipeline's rules for an idempotent request, with the credential's own list of
+/// retried statuses and its cap on `Retry-After`.
+#[derive(Debug)]
+struct TokenRequestClassifier {
+    statuses: fn(StatusCode) -> bool,
+    max_delay: Duration,
+}
+
+impl ClassifyRetry for TokenRequestClassifier {
+    fn classify(&self, attempt: &Attempt<'_>) -> RetryKind {
+        match attempt.outcome {
+            Ok(response) if !response.is_success() => {
+                if (self.statuses)(response.status) {
+                    let delay = retry_after(&response.headers, attempt.now).map(|d| d.min(self.max_delay));
+                    RetryKind::Transient(delay)
+                } else {
+                    RetryKind::Fatal
+                }
+            }
+            _ => DefaultRetryClassifier.classify(attempt),
+        }
+    }
+}
+
+/// Sends `request` through the pipeline's [`RetryPolicy`] with the rules of `retry`: refused
+/// connections, timeouts, broken exchanges and the statuses `retry` names are retried (a token
+/// request is idempotent, whatever its method), waiting on `time`'s sleep and honouring
+/// `Retry-After` up to `max_delay`; a certificate that is not trusted or a host that does not
+/// exist ends at once.
 pub(crate) async fn send(
-    http: &dyn HttpClient,
+    http: &Arc<dyn HttpClient>,
     request: &Request,
     time: &TimeComponents,
     retry: Retry,
 ) -> Result<Response> {
-    let mut attempt = 0;
-    loop {
-        let outcome = http.execute(request).await;
-        let retryable = match &outcome {
-            Ok(resp) => (retry.statuses)(resp.status),
-            Err(e) => e.is_retryable(),
-        };
-        if !retryable || attempt >= retry.max_retries {
-            return outcome;
-        }
-        let server = match &outcome {
-            Ok(resp) => azkv_pipeline::policies::retry::retry_after(&resp.headers, time.time_source.now()),
-            Err(_) => None,
-        };
-        let delay = retry.delay(attempt).max(server.unwrap_or_default().min(retry.max_delay));
-        tracing::debug!(attempt = attempt + 1, ?delay, host = request.url.host_str(), "retrying a token request");
-        time.sleep.sleep(delay).await;
-        attempt += 1;
-    }
+    let policies: [Arc<dyn Policy>; 2] = [
+        Arc::new(RetryPolicy::with_time(retry.options(), time.clone())),
+        Arc::new(TransportPolicy::new(http.clone())),
+    ];
+    let mut request = request.clone();
+    request.set_idempotent(true);
+    let ctx = Context::new().with_operation("token_request");
+    azkv_pipeline::policy::next(&ctx, &mut request, &policies).await
 }

@@ -35,7 +35,7 @@ impl AppService {
         let mut request = Request::new(Method::GET, url);
         request.headers.insert("x-identity-header", self.header.expose());
         request.headers.insert("metadata", "true");
-        let response = send(self.shared.http.as_ref(), &request, &self.shared.time, Retry::AAD).await?;
+        let response = send(&self.shared.http, &request, &self.shared.time, Retry::AAD).await?;
         parse_response(&response, self.shared.time.now_utc(), WHAT)
     }
 }

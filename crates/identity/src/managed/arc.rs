@@ -44,7 +44,7 @@ impl ArcSource {
         url.query_pairs_mut().append_pair("api-version", "2020-06-01").append_pair("resource", resource);
         let mut request = Request::new(Method::GET, url);
         request.headers.insert("metadata", "true");
-        let challenge = send(self.shared.http.as_ref(), &request, &self.shared.time, Retry::AAD).await?;
+        let challenge = send(&self.shared.http, &request, &self.shared.time, Retry::AAD).await?;
         if challenge.status != StatusCode::UNAUTHORIZED {
             return Err(Error::credential(format!(
                 "{WHAT}: expected a 401 challenge from the Arc agent, got HTTP {}",
@@ -59,7 +59,7 @@ impl ArcSource {
             .ok_or_else(|| Error::credential(format!("{WHAT}: the Arc agent's 401 has no Basic realm challenge")))?;
         let key = read_key_file(Path::new(&realm), &self.key_directory).await?;
         request.headers.insert("authorization", format!("Basic {}", key.expose()));
-        let response = send(self.shared.http.as_ref(), &request, &self.shared.time, Retry::AAD).await?;
+        let response = send(&self.shared.http, &request, &self.shared.time, Retry::AAD).await?;
         parse_response(&response, self.shared.time.now_utc(), WHAT)
     }
 }

@@ -27,7 +27,7 @@ impl CloudShell {
         let body = url::form_urlencoded::Serializer::new(String::new()).append_pair("resource", resource).finish();
         request.set_body("application/x-www-form-urlencoded", body);
         request.headers.insert("metadata", "true");
-        let response = send(self.shared.http.as_ref(), &request, &self.shared.time, Retry::AAD).await?;
+        let response = send(&self.shared.http, &request, &self.shared.time, Retry::AAD).await?;
         parse_response(&response, self.shared.time.now_utc(), WHAT)
     }
 }

@@ -84,7 +84,7 @@ impl Imds {
                 }
             }
         }
-        let response = send(self.shared.http.as_ref(), &request, &self.shared.time, self.retry).await?;
+        let response = send(&self.shared.http, &request, &self.shared.time, self.retry).await?;
         parse_response(&response, self.shared.time.now_utc(), WHAT)
     }
 }

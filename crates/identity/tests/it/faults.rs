@@ -16,12 +16,18 @@ use wiremock::{MockServer, ResponseTemplate};
 
 use crate::common::{SCOPE, TENANT, TempDir, mount_token_endpoint, options, transport};
 
-/// A 127.0.0.1 URL where nothing listens.
-fn refused_endpoint() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    drop(listener);
-    format!("http://127.0.0.1:{port}/metadata/identity/oauth2/token")
+/// A 127.0.0.1 URL where nothing listens, reserved for as long as the `ClosedPort` lives.
+fn refused_endpoint(closed: &azkv_pipeline::test_util::ClosedPort) -> String {
+    format!("{}/metadata/identity/oauth2/token", closed.http_url())
+}
+
+/// `actual` follows `base_ms` within the retry policy's ±20 % jitter.
+pub(crate) fn assert_backoff(actual: &[Duration], base_ms: &[u64]) {
+    assert_eq!(actual.len(), base_ms.len(), "{actual:?}");
+    for (got, base) in actual.iter().zip(base_ms) {
+        let ms = got.as_secs_f64() * 1000.0;
+        assert!((*base as f64 * 0.8 - 1.0..=*base as f64 * 1.2 + 1.0).contains(&ms), "{actual:?} against {base_ms:?}");
+    }
 }
 
 fn default_options(clock: &ManualTime) -> DefaultAzureCredentialOptions {
@@ -49,7 +55,8 @@ async fn the_default_chain_moves_past_a_refused_imds_without_retrying() {
     let dir = TempDir::new();
     let clock = ManualTime::default();
     let mut o = default_options(&clock);
-    o.managed_identity.imds_endpoint = Some(refused_endpoint());
+    let closed = azkv_pipeline::test_util::ClosedPort::new();
+    o.managed_identity.imds_endpoint = Some(refused_endpoint(&closed));
     o.azure_cli.program =
         Some(fake_az(&dir, r#"echo '{"accessToken":"from-az","expires_on":1800000000,"tokenType":"Bearer"}'"#));
     o.exclude_azure_developer_cli_credential = true;
@@ -208,14 +215,15 @@ async fn a_token_endpoint_failing_every_try_is_retried_three_times_then_typed() 
     let err = get(&credential).await.unwrap_err();
     assert!(!err.is_credential_unavailable(), "{err}");
     assert!(!format!("{err} {err:?}").contains(CANARY), "{err:?}");
-    assert_eq!(clock.sleeps(), [800, 1600, 3200].map(Duration::from_millis), "AAD retry schedule");
+    assert_backoff(&clock.sleeps(), &[800, 1600, 3200]);
     assert_eq!(server.received_requests().await.unwrap().len(), 4);
 }
 
 #[tokio::test]
 async fn a_refused_token_endpoint_is_retried_then_a_typed_error() {
     let clock = ManualTime::default();
-    let host = refused_endpoint().trim_end_matches("/metadata/identity/oauth2/token").to_owned();
+    let closed = azkv_pipeline::test_util::ClosedPort::new();
+    let host = closed.http_url();
     let o = azkv_identity::CredentialOptions::default()
         .with_transport(transport())
         .with_authority_host(host)

@@ -98,7 +98,7 @@ async fn imds_retries_410_and_5xx_with_backoff_on_the_injected_sleep() {
     let clock = ManualTime::default();
     let credential = ManagedIdentityCredential::new(Some(imds_options(&server, MapEnv::default(), &clock))).unwrap();
     assert_eq!(get(&credential).await.unwrap().token.expose(), "late");
-    assert_eq!(clock.sleeps(), [Duration::from_secs(1), Duration::from_secs(2), Duration::from_secs(4)]);
+    crate::faults::assert_backoff(&clock.sleeps(), &[1000, 2000, 4000]);
 }
 
 #[tokio::test]

@@ -1,7 +1,5 @@
 //! Nothing secret in Debug, Display or logs: canary values planted everywhere.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 
 use azkv_identity::{
     ClientCertificateCredential, ClientCertificateCredentialOptions, ClientSecretCredential, DefaultAzureCredential,
@@ -16,35 +14,9 @@ use crate::common::{SCOPE, TENANT, aad_token, options};
 
 const CANARY: &str = "canary";
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
-
 #[tokio::test(flavor = "current_thread")]
 async fn canaries_never_escape() {
-    let logs = Captured::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let logs = azkv_pipeline::test_util::LogCapture::start();
 
     let server = MockServer::start().await;
     // First a token, then failures carrying canaries in every field but error/error_description.
@@ -92,7 +64,7 @@ async fn canaries_never_escape() {
     let dac = DefaultAzureCredential::new(Some(dac_options)).unwrap();
     shown.push(format!("{dac:?}"));
 
-    let logs = logs.text();
+    let logs = logs.contents();
     assert!(logs.contains("token refresh failed"), "the warning was captured: {logs}");
     for text in shown.iter().chain([&logs]) {
         assert!(!text.contains(CANARY), "leaked: {text}");
