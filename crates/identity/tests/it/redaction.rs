@@ -1,6 +1,5 @@
 //! Nothing secret in Debug, Display or logs: canary values planted everywhere.
 
-
 use azkv_identity::{
     ClientCertificateCredential, ClientCertificateCredentialOptions, ClientSecretCredential, DefaultAzureCredential,
     DefaultAzureCredentialOptions, EnvironmentCredential, MapEnv,

@@ -3,8 +3,7 @@
 //! emulator both log into one capture), every error is formatted with `{}` and `{:?}`, every
 //! returned value with `{:?}`, and none of the canaries may appear anywhere.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use azkv_emulator::{AuthMode, Clock, Emulator};
 use azkv_identity::{ClientSecretCredential, CredentialOptions, MapEnv};
@@ -19,32 +18,6 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 const VALUE: &str = "CANARYVALUE-5b1f0e";
 const TOKEN: &str = "CANARYTOKEN-9d7c2a";
 const CLIENT_SECRET: &str = "CANARYCLIENTSECRET-3e8a41";
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Everything written, with the logs of every thread (the emulator's runtime included).
-fn capture_globally() -> Captured {
-    let logs = Captured::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    tracing::subscriber::set_global_default(subscriber).expect("the only global subscriber in this binary");
-    logs
-}
 
 /// Formats a value every way a user might print it.
 fn out(sink: &mut String, label: &str, value: &(impl std::fmt::Debug + ?Sized)) {
@@ -62,7 +35,8 @@ fn out_err(sink: &mut String, label: &str, err: &azkv_secrets::Error) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_canary_escapes_any_operation() {
-    let logs = capture_globally();
+    // Every thread's events: the emulator's runtime logs into the same capture.
+    let logs = azkv_pipeline::test_util::LogCapture::start_all_threads();
     let mut printed = String::new();
 
     // A token endpoint that hands out the canary token for the canary client secret.
@@ -195,7 +169,7 @@ async fn no_canary_escapes_any_operation() {
     printed.push_str(&blocking);
     emu.shutdown().await;
 
-    let logs = String::from_utf8_lossy(&logs.0.lock().unwrap()).into_owned();
+    let logs = logs.contents();
     assert!(logs.contains("request body") && logs.contains("response body"), "body logging ran at TRACE");
     assert!(logs.len() > 10_000, "the capture saw the traffic ({} bytes)", logs.len());
     for canary in [VALUE, TOKEN, CLIENT_SECRET] {
