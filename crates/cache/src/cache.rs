@@ -346,7 +346,9 @@ impl Inner {
                 Ok(served.secret)
             }
             Some(Err(e)) => Err(e),
-            None => Err(Error::Runtime("the fetch ended without an answer (its task panicked or was cancelled)".into())),
+            None => {
+                Err(Error::Runtime("the fetch ended without an answer (its task panicked or was cancelled)".into()))
+            }
         }
     }
 }

@@ -64,7 +64,8 @@ impl Error {
     /// Whether the secret is disabled: the vault's `Forbidden` with inner code
     /// `SecretDisabled`, or a disabled secret returned by the client.
     pub fn is_disabled(&self) -> bool {
-        matches!(self, Self::Disabled { .. }) || self.vault_error().and_then(|e| e.inner_code()) == Some("SecretDisabled")
+        matches!(self, Self::Disabled { .. })
+            || self.vault_error().and_then(|e| e.inner_code()) == Some("SecretDisabled")
     }
 }
 
@@ -133,6 +134,9 @@ mod tests {
         assert_eq!(e.status(), Some(403));
         assert!(Error::from(azkv_secrets::Error::NotFound(http(404, None))).is_not_found());
         assert!(Error::Disabled { name: "n".into() }.is_disabled());
-        assert_eq!(Error::InvalidArgument("capacity must be at least 1".into()).to_string(), "invalid argument: capacity must be at least 1");
+        assert_eq!(
+            Error::InvalidArgument("capacity must be at least 1".into()).to_string(),
+            "invalid argument: capacity must be at least 1"
+        );
     }
 }

@@ -2,8 +2,8 @@
 //! when the reader that started it gives up; its outcome decides the entry's fate by the
 //! failure rules, and is handed to every reader that waited for it.
 
-use std::sync::Arc;
 use azkv_secrets::KeyVaultSecret;
+use std::sync::Arc;
 
 use crate::cache::Inner;
 use crate::error::{Error, Failure, classify};

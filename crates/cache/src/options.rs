@@ -261,7 +261,8 @@ mod tests {
     #[test]
     fn bad_settings_are_refused_with_a_message() {
         assert_eq!(refused(CacheOptions::default().with_ttl(Duration::ZERO)), "ttl must be above zero");
-        let m = refused(CacheOptions::default().with_ttl(Duration::from_secs(120)).with_max_stale(Duration::from_secs(60)));
+        let m =
+            refused(CacheOptions::default().with_ttl(Duration::from_secs(120)).with_max_stale(Duration::from_secs(60)));
         assert!(m.starts_with("max_stale (60s) is shorter than ttl (120s)"), "{m}");
         assert_eq!(refused(CacheOptions::default().with_capacity(0)), "capacity must be at least 1");
         let m = refused(CacheOptions::default().with_ttl_for("Big", Duration::from_secs(2 * 3600)));

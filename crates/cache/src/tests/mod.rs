@@ -140,10 +140,7 @@ impl Fake {
         if let Some(fault @ (Fault::Throttle(_) | Fault::Unavailable | Fault::Timeout)) = fault {
             return Err(fault.error());
         }
-        if let Some(
-            fault @ (Fault::NotFound | Fault::Forbidden | Fault::Unauthorized | Fault::BadRequest),
-        ) = fault
-        {
+        if let Some(fault @ (Fault::NotFound | Fault::Forbidden | Fault::Unauthorized | Fault::BadRequest)) = fault {
             return Err(fault.error());
         }
         if let Some(Fault::Panic) = fault {
@@ -153,9 +150,11 @@ impl Fake {
         let versions = vault.secrets.get(name).ok_or_else(|| Fault::NotFound.error())?;
         let index = match version {
             None => versions.len() - 1,
-            Some(v) => v.strip_prefix('v').and_then(|n| n.parse().ok()).filter(|i| *i < versions.len()).ok_or_else(
-                || Fault::NotFound.error(),
-            )?,
+            Some(v) => v
+                .strip_prefix('v')
+                .and_then(|n| n.parse().ok())
+                .filter(|i| *i < versions.len())
+                .ok_or_else(|| Fault::NotFound.error())?,
         };
         let mut properties = SecretProperties::with_name(name);
         properties.version = Some(format!("v{index}"));
@@ -166,7 +165,12 @@ impl Fake {
 
 #[async_trait]
 impl SecretClientApi for Fake {
-    async fn set_secret(&self, name: &str, value: &str, _: Option<SetSecretOptions>) -> azkv_secrets::Result<KeyVaultSecret> {
+    async fn set_secret(
+        &self,
+        name: &str,
+        value: &str,
+        _: Option<SetSecretOptions>,
+    ) -> azkv_secrets::Result<KeyVaultSecret> {
         self.put(name, value);
         let n = self.vault.lock().unwrap().secrets[name].len() - 1;
         let mut properties = SecretProperties::with_name(name);

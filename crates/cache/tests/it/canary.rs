@@ -20,10 +20,8 @@ async fn no_value_reaches_logs_debug_or_errors() {
     vault.put("warmup", "x").await;
     let time = ManualTime::default();
     let ttl = Duration::from_secs(60);
-    let cache = vault.cache(
-        &time,
-        CacheOptions::default().with_ttl(ttl).with_negative_ttl(Duration::from_secs(5)).with_capacity(2),
-    );
+    let cache = vault
+        .cache(&time, CacheOptions::default().with_ttl(ttl).with_negative_ttl(Duration::from_secs(5)).with_capacity(2));
     let mut shown = String::new();
 
     cache.set("db-password", CANARY, None).await.unwrap();
@@ -53,7 +51,11 @@ async fn no_value_reaches_logs_debug_or_errors() {
     cache.delete("db-password").await.unwrap().await.unwrap();
     let err = cache.get("db-password").await.unwrap_err();
     shown.push_str(&format!("{err} {err:?}\n"));
-    shown.push_str(&format!("{cache:?}\n{cache:#?}\n{:?}\n{:?}\n{secret:?}\n{secret}\n", cache.stats(), cache.options()));
+    shown.push_str(&format!(
+        "{cache:?}\n{cache:#?}\n{:?}\n{:?}\n{secret:?}\n{secret}\n",
+        cache.stats(),
+        cache.options()
+    ));
 
     let logs = logs.contents();
     assert!(logs.contains("secret cache: fetching"), "the capture works: {logs}");

@@ -37,7 +37,7 @@ async fn stale_until_max_stale(kind: &str, expect_status: u16) {
         assert_eq!(vault.served() - before, requests, "{kind}: one request per backoff");
         time.advance(BACKOFF);
     }
-    assert_eq!(requests, ((MAX_STALE - TTL).as_secs() / BACKOFF.as_secs()) as u64);
+    assert_eq!(requests, (MAX_STALE - TTL).as_secs() / BACKOFF.as_secs());
     assert_eq!(1000 - vault.queued().await, requests, "each request met a fault");
     let stats = cache.stats();
     assert_eq!((stats.stale_served, stats.errors), (20 * requests, requests), "{stats:?}");

@@ -32,7 +32,10 @@ async fn a_refresh_in_flight_never_blocks_a_reader() {
     assert_eq!(vault.served(), before, "the refresh is still held at the gate");
 
     gate.add_permits(1);
-    until("the refresh to land", || cache.get("db-password").now_or_never().is_some_and(|r| r.unwrap().value() == "two")).await;
+    until("the refresh to land", || {
+        cache.get("db-password").now_or_never().is_some_and(|r| r.unwrap().value() == "two")
+    })
+    .await;
     assert_eq!(vault.served() - before, 1, "exactly one request for the refresh");
     vault.gate.open();
 }
