@@ -50,9 +50,26 @@ impl Clock {
     }
 
     /// Moves the clock forward (or back, with a negative value) by `secs` seconds and returns the new time.
+    ///
+    /// The shift saturates at the limits of `i64` instead of wrapping.
     pub fn advance(&self, secs: i64) -> i64 {
-        self.inner.offset.fetch_add(secs, Ordering::SeqCst);
+        let _ = self.inner.offset.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |o| Some(o.saturating_add(secs)));
         self.now()
+    }
+
+    /// Moves the clock by `secs` unless the result would leave the range the emulator stores
+    /// (1970-01-01 to 9999-12-31, see [`crate::store::MAX_TIME`]); `None` leaves it unchanged.
+    pub(crate) fn checked_advance(&self, secs: i64) -> Option<i64> {
+        let mut offset = self.inner.offset.load(Ordering::SeqCst);
+        loop {
+            let base = if self.inner.frozen { self.inner.base.load(Ordering::SeqCst) } else { wall_secs() };
+            let new_offset = offset.checked_add(secs)?;
+            let now = base.checked_add(new_offset).filter(|t| (0..=crate::store::MAX_TIME).contains(t))?;
+            match self.inner.offset.compare_exchange(offset, new_offset, Ordering::SeqCst, Ordering::SeqCst) {
+                Ok(_) => return Some(now),
+                Err(current) => offset = current,
+            }
+        }
     }
 
     /// Removes every shift made with [`Clock::advance`].
@@ -77,6 +94,18 @@ mod tests {
         assert_eq!(c.now(), 1_060);
         c.reset_shift();
         assert_eq!(c.now(), 1_000);
+    }
+
+    #[test]
+    fn advances_saturate_and_checked_ones_refuse_to_leave_the_range() {
+        let c = Clock::fixed(1_000);
+        assert_eq!(c.advance(i64::MAX), i64::MAX);
+        assert_eq!(c.advance(i64::MAX), i64::MAX, "no wrap");
+        c.reset_shift();
+        assert_eq!(c.checked_advance(i64::MAX), None);
+        assert_eq!(c.checked_advance(-1_001), None);
+        assert_eq!(c.now(), 1_000, "a refused shift changes nothing");
+        assert_eq!(c.checked_advance(-1_000), Some(0));
     }
 
     #[test]

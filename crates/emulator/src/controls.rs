@@ -36,6 +36,9 @@ struct FaultRequest {
     retry_after_secs: u64,
 }
 
+/// Most fault entries queued at once.
+const MAX_QUEUED_FAULTS: usize = 1024;
+
 fn one() -> u32 {
     1
 }
@@ -79,7 +82,7 @@ impl Controls {
         let mut q = self.faults.lock().unwrap_or_else(|e| e.into_inner());
         let front = q.front_mut()?;
         let f = front.clone();
-        front.count -= 1;
+        front.count = front.count.saturating_sub(1);
         if front.count == 0 {
             q.pop_front();
         }
@@ -142,7 +145,13 @@ pub(crate) fn handle(
                 advance_secs: i64,
             }
             let a: Advance = parse(body)?;
-            Ok((StatusCode::OK, Some(json!({ "now": app.clock.advance(a.advance_secs) }))))
+            let now = app.clock.checked_advance(a.advance_secs).ok_or_else(|| {
+                ApiError::bad_parameter(format!(
+                    "advance_secs {} would move the clock outside 1970-01-01 to 9999-12-31",
+                    a.advance_secs
+                ))
+            })?;
+            Ok((StatusCode::OK, Some(json!({ "now": now }))))
         }
         ("GET", "faults") => {
             let q = app.controls.faults.lock().unwrap_or_else(|e| e.into_inner());
@@ -150,8 +159,12 @@ pub(crate) fn handle(
         }
         ("POST", "faults") => {
             let f: FaultRequest = parse(body)?;
+            let mut q = app.controls.faults.lock().unwrap_or_else(|e| e.into_inner());
+            if q.len() >= MAX_QUEUED_FAULTS {
+                return Err(ApiError::bad_parameter(format!("at most {MAX_QUEUED_FAULTS} faults can be queued")));
+            }
             if f.count > 0 {
-                app.controls.faults.lock().unwrap_or_else(|e| e.into_inner()).push_back(f);
+                q.push_back(f);
             }
             Ok((StatusCode::NO_CONTENT, None))
         }
@@ -170,21 +183,12 @@ pub(crate) fn handle(
             Ok((StatusCode::NO_CONTENT, None))
         }
         ("POST", "reset") => {
-            app.controls.clear();
-            app.clock.reset_shift();
-            app.requests_served.store(0, std::sync::atomic::Ordering::Relaxed);
-            let now = app.clock.now();
-            app.store.write(now, |_| Ok((Some(Mutation::Replace { snapshot: Snapshot::default() }), ())))?;
+            reset(app)?;
             Ok((StatusCode::NO_CONTENT, None))
         }
-        ("GET", "export") => {
-            let snapshot = app.store.read(now, |s| s.data.clone());
-            Ok((StatusCode::OK, Some(serde_json::to_value(snapshot).unwrap_or_default())))
-        }
+        ("GET", "export") => Ok((StatusCode::OK, Some(export(app)))),
         ("POST", "import") => {
-            let snapshot: Snapshot = parse(body)?;
-            snapshot.validate().map_err(ApiError::bad_parameter)?;
-            app.store.write(now, |_| Ok((Some(Mutation::Replace { snapshot }), ())))?;
+            import(app, body)?;
             Ok((StatusCode::NO_CONTENT, None))
         }
         ("GET", "msi/token") => msi_token(app, query, headers, now),
@@ -197,6 +201,29 @@ pub(crate) fn handle(
         }
         _ => Err(ApiError::new(StatusCode::NOT_FOUND, "NotFound", format!("No emulator control at /_emulator/{rest}"))),
     }
+}
+
+/// Removes every secret, fault and delay, the clock shift, and zeroes the request counter.
+pub(crate) fn reset(app: &App) -> Result<(), ApiError> {
+    app.controls.clear();
+    app.clock.reset_shift();
+    app.requests_served.store(0, std::sync::atomic::Ordering::Relaxed);
+    let now = app.clock.now();
+    app.store.write(now, |_| Ok((Some(Mutation::Replace { snapshot: Snapshot::default() }), ())))
+}
+
+/// The whole state in the export (and seed) format, values included.
+pub(crate) fn export(app: &App) -> Value {
+    let snapshot = app.store.read(app.clock.now(), |s| s.data.clone());
+    serde_json::to_value(snapshot).unwrap_or_default()
+}
+
+/// Parses and validates a seed, then replaces the whole state with it; a refused seed changes nothing.
+pub(crate) fn import(app: &App, seed: &[u8]) -> Result<(), ApiError> {
+    let mut snapshot: Snapshot = parse(seed)?;
+    snapshot.validate().map_err(|e| ApiError::bad_parameter(format!("invalid snapshot: {e}")))?;
+    snapshot.normalize();
+    app.store.write(app.clock.now(), |_| Ok((Some(Mutation::Replace { snapshot }), ())))
 }
 
 /// The App Service managed-identity token endpoint (`IDENTITY_ENDPOINT`, api-version 2019-08-01).
@@ -219,7 +246,7 @@ fn msi_token(app: &App, query: &[(String, String)], headers: &HeaderMap, now: i6
         StatusCode::OK,
         Some(json!({
             "access_token": token,
-            "expires_on": (now + crate::token::LIFETIME_SECS).to_string(),
+            "expires_on": now.saturating_add(crate::token::LIFETIME_SECS).to_string(),
             "resource": resource,
             "token_type": "Bearer",
             "client_id": q("client_id").unwrap_or("00000000-0000-0000-0000-000000000000"),

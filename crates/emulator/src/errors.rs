@@ -101,6 +101,12 @@ pub enum Error {
     /// The data directory or its log could not be read, written or trusted.
     #[error("persistence error: {0}")]
     Persistence(String),
+    /// A seed (`import`) was refused: malformed JSON or data that breaks an invariant. Nothing changed.
+    #[error("invalid seed: {0}")]
+    Import(String),
+    /// A test control failed (for example, the data log could not be written).
+    #[error("control failed: {0}")]
+    Control(String),
     /// An option is out of range.
     #[error("invalid option: {0}")]
     InvalidOption(String),

@@ -73,6 +73,35 @@ impl EmulatorHandle {
         self.app.requests_served.load(std::sync::atomic::Ordering::Relaxed)
     }
 
+    /// The whole state as a JSON seed, the format of `GET /_emulator/export` (secret values included).
+    pub fn export(&self) -> String {
+        crate::controls::export(&self.app).to_string()
+    }
+
+    /// Replaces the whole state with a seed in the export format (validated first), as
+    /// `POST /_emulator/import` does. Blocks on the disk write with a data directory.
+    ///
+    /// # Errors
+    ///
+    /// [`crate::Error::Import`] for a malformed or invalid seed (nothing changed), [`crate::Error::Control`]
+    /// when the data log cannot be written.
+    pub fn import(&self, seed: &str) -> crate::Result<()> {
+        crate::controls::import(&self.app, seed.as_bytes()).map_err(|e| match e.status.as_u16() {
+            400 => crate::Error::Import(e.message),
+            _ => crate::Error::Control(e.message),
+        })
+    }
+
+    /// Removes every secret, fault and delay and the clock shift, and zeroes
+    /// [`EmulatorHandle::requests_served`], as `POST /_emulator/reset` does.
+    ///
+    /// # Errors
+    ///
+    /// [`crate::Error::Control`] when the data log cannot be written.
+    pub fn reset(&self) -> crate::Result<()> {
+        crate::controls::reset(&self.app).map_err(|e| crate::Error::Control(e.message))
+    }
+
     /// Mints a token the emulator accepts in strict mode, valid for one hour of emulator time.
     pub fn issue_token(&self) -> String {
         self.app.issuer.issue(crate::token::VAULT_AUDIENCE, self.app.clock.now(), crate::token::LIFETIME_SECS)

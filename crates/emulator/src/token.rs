@@ -56,8 +56,8 @@ impl TokenIssuer {
             tid: self.tenant.clone(),
             sub: "azkv-emulator".to_owned(),
             iat: now,
-            nbf: now - 300,
-            exp: now + lifetime,
+            nbf: now.saturating_sub(300),
+            exp: now.saturating_add(lifetime),
         };
         let payload = B64.encode(serde_json::to_vec(&claims).unwrap_or_default());
         let signing_input = format!("{header}.{payload}");

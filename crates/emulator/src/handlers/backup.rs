@@ -49,8 +49,13 @@ pub(super) fn restore(app: &App, ctx: &Ctx, body: &[u8]) -> Result<Reply, ApiErr
             ));
         }
         let first = vault.map_or(0, |v| v.next_seq);
+        let exhausted = || ApiError::internal("the vault has used every version sequence number");
         for (i, v) in secret.versions.iter_mut().enumerate() {
-            v.seq = first + i as u64;
+            v.seq = u64::try_from(i)
+                .ok()
+                .and_then(|i| first.checked_add(i))
+                .filter(|s| *s < crate::store::MAX_SEQ)
+                .ok_or_else(exhausted)?;
         }
         let latest = secret.latest().ok_or_else(|| ApiError::internal("empty backup"))?;
         let reply = Reply::json(&wire::bundle(&ctx.base, &secret.name, latest, &app.policy, false));

@@ -28,7 +28,7 @@ fn secs(t: Option<time::OffsetDateTime>) -> Option<i64> {
 
 /// The delay, if one is configured, before a deletion or recovery becomes visible.
 pub(super) fn pending(app: &App, now: i64) -> Option<Pending> {
-    app.controls.delay().map(|d| Pending { until: d.secs.map(|s| now + s), polls: d.polls })
+    app.controls.delay().map(|d| Pending { until: d.secs.map(|s| now.saturating_add(s)), polls: d.polls })
 }
 
 /// `PUT /secrets/{name}`: adds a version.
@@ -45,9 +45,13 @@ pub(super) fn set(app: &App, ctx: &Ctx, route: &RouteMatch, body: &[u8]) -> Resu
             return Err(ApiError::deleted_but_recoverable(&name));
         }
         let display = vault.and_then(|v| v.secrets.get(&k)).map_or(name.clone(), |s| s.name.clone());
+        let seq = vault.map_or(0, |v| v.next_seq);
+        if seq >= crate::store::MAX_SEQ {
+            return Err(ApiError::internal("the vault has used every version sequence number"));
+        }
         let version = Version {
             version: crate::names::new_version(),
-            seq: vault.map_or(0, |v| v.next_seq),
+            seq,
             value: params.value,
             content_type: params.content_type,
             tags: params.tags,
@@ -155,7 +159,7 @@ pub(super) fn delete(app: &App, ctx: &Ctx, route: &RouteMatch) -> Result<Reply, 
         let deleted = crate::store::Deleted {
             secret: secret.clone(),
             deleted_date: ctx.now,
-            scheduled_purge_date: ctx.now + i64::from(app.policy.recoverable_days) * 86_400,
+            scheduled_purge_date: ctx.now.saturating_add(i64::from(app.policy.recoverable_days) * 86_400),
         };
         let body = wire::deleted_bundle(&ctx.base, &deleted, &app.policy);
         if let Some(p) = delay {

@@ -12,6 +12,12 @@ pub(crate) use memory::{Pending, State, Store};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+/// The largest timestamp stored or served (9999-12-31T23:59:59Z), in Unix seconds.
+pub(crate) const MAX_TIME: i64 = 253_402_300_799;
+
+/// Sequence numbers stay below this (2^53, exact in every JSON reader), so `next_seq` never overflows.
+pub(crate) const MAX_SEQ: u64 = 1 << 53;
+
 /// One version of a secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Version {
@@ -109,7 +115,7 @@ impl Snapshot {
         match m {
             Mutation::SetVersion { vault, name, version } => {
                 let v = self.vaults.entry(vault.clone()).or_default();
-                v.next_seq = v.next_seq.max(version.seq + 1);
+                v.next_seq = v.next_seq.max(version.seq.saturating_add(1));
                 v.secrets
                     .entry(key(name))
                     .or_insert_with(|| Secret { name: name.clone(), versions: Vec::new() })
@@ -146,7 +152,7 @@ impl Snapshot {
             }
             Mutation::Restore { vault, secret } => {
                 let v = self.vaults.entry(vault.clone()).or_default();
-                let max = secret.versions.iter().map(|x| x.seq + 1).max().unwrap_or(0);
+                let max = secret.versions.iter().map(|x| x.seq.saturating_add(1)).max().unwrap_or(0);
                 v.next_seq = v.next_seq.max(max);
                 v.secrets.insert(key(&secret.name), secret.clone());
             }
@@ -160,30 +166,93 @@ impl Snapshot {
         for v in self.vaults.values_mut() {
             let before = v.deleted.len();
             v.deleted.retain(|_, d| d.scheduled_purge_date > now);
-            n += before - v.deleted.len();
+            n += before.saturating_sub(v.deleted.len());
         }
         n
     }
 
-    /// Checks invariants of imported data: valid names, keys and versions.
+    /// Raises each vault's `next_seq` above every sequence number it holds (a hand-written seed may leave it out).
+    pub(crate) fn normalize(&mut self) {
+        for data in self.vaults.values_mut() {
+            let live = data.secrets.values();
+            let max =
+                live.chain(data.deleted.values().map(|d| &d.secret)).flat_map(|s| &s.versions).map(|v| v.seq).max();
+            if let Some(max) = max {
+                data.next_seq = data.next_seq.max(max.saturating_add(1));
+            }
+        }
+    }
+
+    /// Checks every invariant the handlers rely on, so that imported data can never make one panic,
+    /// wrap or misbehave: names and keys, version ids (unique), sequence numbers (increasing within
+    /// a secret, below [`MAX_SEQ`]), timestamps (0 to [`MAX_TIME`]), and the service's size limits.
     pub(crate) fn validate(&self) -> Result<(), String> {
         for (vault, data) in &self.vaults {
-            let secrets = data.secrets.iter();
-            let deleted = data.deleted.iter().map(|(k, d)| (k, &d.secret));
-            for (k, s) in secrets.chain(deleted) {
+            if vault.is_empty()
+                || vault.len() > 255
+                || !vault.bytes().all(|b| b.is_ascii_graphic() && !b.is_ascii_uppercase() && b != b'/')
+            {
+                return Err(format!("bad vault name {vault:?}"));
+            }
+            if data.next_seq > MAX_SEQ {
+                return Err(format!("vault {vault}: next_seq {} is above {MAX_SEQ}", data.next_seq));
+            }
+            let secrets = data.secrets.iter().map(|(k, s)| (k, s, None));
+            let deleted = data.deleted.iter().map(|(k, d)| (k, &d.secret, Some(d)));
+            for (k, s, d) in secrets.chain(deleted) {
+                let at = |what: String| format!("vault {vault}: secret {k:?}: {what}");
                 if !crate::names::is_valid_name(&s.name) || *k != key(&s.name) {
-                    return Err(format!("vault {vault}: bad secret key {k:?} for name {:?}", s.name));
+                    return Err(at(format!("bad key for name {:?}", s.name)));
+                }
+                if d.is_some() && data.secrets.contains_key(k) {
+                    return Err(at("both live and deleted".into()));
                 }
                 if s.versions.is_empty() {
-                    return Err(format!("vault {vault}: secret {k} has no versions"));
+                    return Err(at("no versions".into()));
                 }
-                if s.versions.iter().any(|v| !crate::names::is_valid_version(&v.version)) {
-                    return Err(format!("vault {vault}: secret {k} has a malformed version id"));
+                let mut ids = std::collections::HashSet::new();
+                let mut last_seq = None;
+                for v in &s.versions {
+                    if !crate::names::is_valid_version(&v.version) || !ids.insert(v.version.to_ascii_lowercase()) {
+                        return Err(at(format!("malformed or repeated version id {:?}", v.version)));
+                    }
+                    if last_seq.is_some_and(|l| v.seq <= l) || v.seq >= MAX_SEQ {
+                        return Err(at(format!("version seq {} must increase and stay below {MAX_SEQ}", v.seq)));
+                    }
+                    last_seq = Some(v.seq);
+                    validate_version(v).map_err(|e| at(format!("version {}: {e}", v.version)))?;
+                }
+                if let Some(d) = d
+                    && (!in_time_range(d.deleted_date)
+                        || !in_time_range(d.scheduled_purge_date)
+                        || d.scheduled_purge_date < d.deleted_date)
+                {
+                    return Err(at("deletion dates out of range".into()));
                 }
             }
         }
         Ok(())
     }
+}
+
+fn in_time_range(t: i64) -> bool {
+    (0..=MAX_TIME).contains(&t)
+}
+
+fn validate_version(v: &Version) -> Result<(), String> {
+    use azkv_models::validation;
+    validation::validate_secret_value(&v.value).map_err(|e| e.to_string())?;
+    if let Some(tags) = &v.tags {
+        validation::validate_tags(tags).map_err(|e| e.to_string())?;
+    }
+    if let Some(ct) = &v.content_type {
+        validation::validate_content_type(ct).map_err(|e| e.to_string())?;
+    }
+    let times = [Some(v.created), Some(v.updated), v.nbf, v.exp];
+    if !times.into_iter().flatten().all(in_time_range) {
+        return Err("a timestamp is outside 1970-01-01 to 9999-12-31".into());
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -230,5 +299,34 @@ pub(crate) mod tests {
         assert_eq!(s.sweep(9), 0);
         assert_eq!(s.sweep(10), 1);
         assert!(s.vaults[&vault].deleted.is_empty());
+    }
+
+    fn one_secret(next_seq: u64, versions: Vec<Version>) -> Snapshot {
+        let mut data = VaultData { next_seq, ..VaultData::default() };
+        data.secrets.insert("s".into(), Secret { name: "S".into(), versions });
+        Snapshot { vaults: [("default".to_owned(), data)].into() }
+    }
+
+    #[test]
+    fn validation_refuses_what_would_wrap_or_panic() {
+        let ok = one_secret(0, vec![version(&"a".repeat(32), 0), version(&"b".repeat(32), 1)]);
+        assert_eq!(ok.validate(), Ok(()));
+        let mut normalized = ok.clone();
+        normalized.normalize();
+        assert_eq!(normalized.vaults["default"].next_seq, 2, "next_seq is raised above every seq");
+        assert!(one_secret(u64::MAX, vec![version(&"a".repeat(32), 0)]).validate().is_err());
+        assert!(one_secret(0, vec![version(&"a".repeat(32), MAX_SEQ)]).validate().is_err());
+        let repeated = one_secret(0, vec![version(&"a".repeat(32), 0), version(&"A".repeat(32), 1)]);
+        assert!(repeated.validate().unwrap_err().contains("repeated"));
+        let unordered = one_secret(0, vec![version(&"a".repeat(32), 5), version(&"b".repeat(32), 5)]);
+        assert!(unordered.validate().is_err());
+        for t in [-1, MAX_TIME + 1, i64::MAX] {
+            let mut v = version(&"a".repeat(32), 0);
+            v.exp = Some(t);
+            assert!(one_secret(0, vec![v]).validate().is_err(), "{t}");
+        }
+        let mut big = version(&"a".repeat(32), 0);
+        big.value = "x".repeat(25 * 1024 + 1);
+        assert!(one_secret(0, vec![big]).validate().is_err());
     }
 }

@@ -9,6 +9,7 @@ mod deleted;
 mod durability;
 mod errors;
 mod fuzz;
+mod fuzz_controls;
 mod limits;
 mod paging;
 mod secrets;
