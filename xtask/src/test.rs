@@ -40,16 +40,31 @@ const STEPS: &[Step] = &[
     },
 ];
 
-pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
-    if let Some(extra) = args.first() {
-        bail!("`cargo xtask test` takes no arguments, got `{extra}`");
+/// `--repeat N`: how many times the tests step runs (1 without the flag).
+fn parse_repeat(args: &[String]) -> anyhow::Result<u32> {
+    match args {
+        [] => Ok(1),
+        [flag, n] if flag == "--repeat" => match n.parse::<u32>() {
+            Ok(n) if n >= 1 => Ok(n),
+            _ => bail!("--repeat takes a whole number of at least 1, got `{n}`"),
+        },
+        [flag] if flag == "--repeat" => bail!("--repeat needs a number"),
+        [extra, ..] => bail!("`cargo xtask test` takes only `--repeat N`, got `{extra}`"),
     }
+}
+
+pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
+    let repeat = parse_repeat(args)?;
     let root = crate::project_root();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let total = Instant::now();
     for (i, step) in STEPS.iter().enumerate() {
         let started = Instant::now();
         match &step.action {
+            Action::Cargo(args) if step.name == "tests" && repeat > 1 => {
+                println!("==> [{}/{}] {}: cargo {} (x{repeat})", i + 1, STEPS.len(), step.name, args.join(" "));
+                repeat_tests(&cargo, &root, args, repeat)?;
+            }
             Action::Cargo(args) => {
                 println!("==> [{}/{}] {}: cargo {}", i + 1, STEPS.len(), step.name, args.join(" "));
                 let status = Command::new(&cargo)
@@ -70,4 +85,91 @@ pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
     }
     println!("==> all {} steps passed in {:.1}s", STEPS.len(), total.elapsed().as_secs_f64());
     Ok(())
+}
+
+/// Runs the tests step `repeat` times, printing each run's summary and every failed test's
+/// name, then one line per test that failed in any run; fails if any run failed.
+fn repeat_tests(cargo: &str, root: &std::path::Path, args: &[&str], repeat: u32) -> anyhow::Result<()> {
+    use std::collections::BTreeMap;
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let mut failures: BTreeMap<String, u32> = BTreeMap::new();
+    let (mut failed_runs, mut passed, mut failed) = (0u32, 0u64, 0u64);
+    for run in 1..=repeat {
+        let started = Instant::now();
+        let mut child = Command::new(cargo)
+            .args(args)
+            .current_dir(root)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("cannot run cargo test")?;
+        let stdout = child.stdout.take().context("cargo test has no stdout")?;
+        let (mut run_passed, mut run_failed) = (0u64, 0u64);
+        for line in BufReader::new(stdout).lines() {
+            let line = line.context("reading cargo test's output")?;
+            if let Some(name) = line.strip_prefix("test ").and_then(|l| l.strip_suffix(" ... FAILED")) {
+                println!("    run {run}: FAILED {name}");
+                *failures.entry(name.to_owned()).or_default() += 1;
+            }
+            if let Some(summary) = line.strip_prefix("test result: ") {
+                run_passed += count_before(summary, " passed");
+                run_failed += count_before(summary, " failed");
+            }
+        }
+        let status = child.wait().context("waiting for cargo test")?;
+        if !status.success() {
+            failed_runs += 1;
+        }
+        passed += run_passed;
+        failed += run_failed;
+        println!(
+            "    run {run}/{repeat}: {run_passed} passed, {run_failed} failed, {} in {:.1}s",
+            if status.success() { "ok" } else { "FAILED" },
+            started.elapsed().as_secs_f64()
+        );
+    }
+    println!("==> {repeat} runs: {failed_runs} failed; {passed} test passes, {failed} test failures in all");
+    for (name, times) in &failures {
+        println!("    {name}: failed {times} of {repeat} runs");
+    }
+    if failed_runs > 0 {
+        bail!("{failed_runs} of {repeat} test runs failed");
+    }
+    Ok(())
+}
+
+/// The number just before `label` in a `cargo test` summary such as `ok. 12 passed; 0 failed`.
+fn count_before(summary: &str, label: &str) -> u64 {
+    summary
+        .split(';')
+        .find_map(|part| {
+            part.trim().trim_start_matches("ok. ").trim_start_matches("FAILED. ").strip_suffix(label.trim_start())
+        })
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeat_flag() {
+        let args = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(parse_repeat(&args(&[])).unwrap(), 1);
+        assert_eq!(parse_repeat(&args(&["--repeat", "20"])).unwrap(), 20);
+        for bad in [&["--repeat"][..], &["--repeat", "0"], &["--repeat", "x"], &["--fast"]] {
+            assert!(parse_repeat(&args(bad)).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn summary_counts() {
+        let line = "ok. 12 passed; 3 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.2s";
+        assert_eq!(count_before(line, " passed"), 12);
+        assert_eq!(count_before(line, " failed"), 3);
+        assert_eq!(count_before("FAILED. 1 passed; 2 failed; 0 ignored", " failed"), 2);
+    }
 }
