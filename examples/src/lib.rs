@@ -26,6 +26,11 @@ pub struct ReadmeDoctests;
 #[cfg(doctest)]
 pub struct TestingGuideDoctests;
 
+/// The snippets of `docs/cache.md`, compiled as doc tests.
+#[doc = include_str!("../../docs/cache.md")]
+#[cfg(doctest)]
+pub struct CacheGuideDoctests;
+
 /// A vault to run an example against.
 #[derive(Debug)]
 pub struct Vault {
