@@ -30,13 +30,15 @@ impl BackupKey {
             None => Self::random_bytes().to_vec(),
             Some(dir) => {
                 let path = dir.join(KEY_FILE);
-                match std::fs::read(&path) {
-                    Ok(b) if b.len() == 32 => b,
-                    Ok(_) => return Err(crate::Error::Persistence(format!("{} is not a 32-byte key", path.display()))),
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                match crate::files::read_optional(&path) {
+                    Ok(Some(b)) if b.len() == 32 => b,
+                    Ok(Some(_)) => {
+                        return Err(crate::Error::Persistence(format!("{} is not a 32-byte key", path.display())));
+                    }
+                    Ok(None) => {
                         let b = Self::random_bytes();
-                        std::fs::create_dir_all(dir)
-                            .and_then(|()| std::fs::write(&path, b))
+                        crate::files::create_private_dir_all(dir)
+                            .and_then(|()| crate::files::write_new(&path, &b, crate::files::FILE_MODE))
                             .map_err(|e| crate::Error::Persistence(format!("cannot write {}: {e}", path.display())))?;
                         b.to_vec()
                     }

@@ -5,6 +5,7 @@ use crate::auth::AuthMode;
 use crate::backup::BackupKey;
 use crate::clock::Clock;
 use crate::controls::Controls;
+use crate::files::PrivateTempDir;
 use crate::handle::EmulatorHandle;
 use crate::store::Store;
 use crate::token::TokenIssuer;
@@ -55,6 +56,8 @@ pub struct EmulatorBuilder {
     clock: Clock,
     extra_hosts: Vec<String>,
     allow_remote: bool,
+    ca_out: Option<PathBuf>,
+    ca_temp_dir: bool,
 }
 
 impl Default for EmulatorBuilder {
@@ -70,6 +73,8 @@ impl Default for EmulatorBuilder {
             clock: Clock::system(),
             extra_hosts: Vec::new(),
             allow_remote: false,
+            ca_out: None,
+            ca_temp_dir: false,
         }
     }
 }
@@ -140,6 +145,21 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Also write the CA certificate (PEM) to `path`: a new file (never written through a symlink)
+    /// renamed over whatever is there. [`EmulatorHandle::ca_path`] then names it.
+    pub fn ca_out(mut self, path: impl Into<PathBuf>) -> Self {
+        self.ca_out = Some(path.into());
+        self
+    }
+
+    /// Without a data directory or [`EmulatorBuilder::ca_out`], write the CA certificate into a fresh
+    /// private directory (mode 0700, unpredictable name) under the temp directory, removed when the
+    /// handle is dropped (default off; the binary turns it on).
+    pub fn ca_temp_dir(mut self, on: bool) -> Self {
+        self.ca_temp_dir = on;
+        self
+    }
+
     /// Binds, generates the certificates, replays the data directory and starts serving.
     ///
     /// # Errors
@@ -166,6 +186,8 @@ impl EmulatorBuilder {
             }
             tracing::warn!(address = %self.bind.ip(), "auth mode none on a non-loopback address: secrets and controls are open to the network");
         }
+        // The lock comes first: nothing in the directory is read or written without it.
+        let lock = self.data_dir.as_deref().map(crate::files::DirLock::acquire).transpose()?;
         let tls = if self.tls { Some(crate::tls::generate(&self.extra_hosts)?) } else { None };
         let now = self.clock.now();
         let store = match &self.data_dir {
@@ -178,6 +200,10 @@ impl EmulatorBuilder {
             None => Store::open(None, now)?,
         };
         let backup_key = BackupKey::load_or_create(self.data_dir.as_deref())?;
+        let (ca_path, ca_temp) = match &tls {
+            Some(t) => self.write_ca(&t.ca_pem)?,
+            None => (None, None),
+        };
         let bind_err = |source| Error::Bind { addr: self.bind, source };
         let listener = std::net::TcpListener::bind(self.bind).map_err(bind_err)?;
         listener.set_nonblocking(true).map_err(bind_err)?;
@@ -203,6 +229,7 @@ impl EmulatorBuilder {
             local_authority: authority.clone(),
             controls: Controls::default(),
             seen_api_versions: Default::default(),
+            _lock: lock,
             requests_served: Default::default(),
         });
         let (tx, rx) = tokio::sync::watch::channel(false);
@@ -226,10 +253,40 @@ impl EmulatorBuilder {
             url,
             addr,
             ca_pem: tls.map(|t| t.ca_pem),
+            ca_path,
+            _ca_temp: ca_temp,
             app,
             shutdown: tx,
             task: Some(task),
             runtime: Some(runtime),
         })
+    }
+}
+
+impl EmulatorBuilder {
+    /// Writes the CA where it was asked for: `ca_out`, else the data directory, else a private temp directory.
+    fn write_ca(&self, pem: &str) -> Result<(Option<PathBuf>, Option<PrivateTempDir>)> {
+        let write = |path: &std::path::Path| {
+            crate::files::replace(path, pem.as_bytes(), crate::files::FILE_MODE)
+                .map_err(|e| Error::Persistence(format!("cannot write the CA to {}: {e}", path.display())))
+        };
+        if let Some(path) = &self.ca_out {
+            write(path)?;
+            return Ok((Some(path.clone()), None));
+        }
+        if let Some(dir) = &self.data_dir {
+            let path = dir.join(crate::tls::CA_FILE);
+            write(&path)?;
+            return Ok((Some(path), None));
+        }
+        if self.ca_temp_dir {
+            let tmp = PrivateTempDir::new()
+                .map_err(|e| Error::Persistence(format!("cannot create a private temporary directory: {e}")))?;
+            let path = tmp.path().join(crate::tls::CA_FILE);
+            crate::files::write_new(&path, pem.as_bytes(), crate::files::FILE_MODE)
+                .map_err(|e| Error::Persistence(format!("cannot write the CA to {}: {e}", path.display())))?;
+            return Ok((Some(path), Some(tmp)));
+        }
+        Ok((None, None))
     }
 }

@@ -107,6 +107,9 @@ pub enum Error {
     /// A test control failed (for example, the data log could not be written).
     #[error("control failed: {0}")]
     Control(String),
+    /// Another emulator holds the lock on this data directory.
+    #[error("the data directory {} is in use by another emulator", .0.display())]
+    Locked(std::path::PathBuf),
     /// An option is out of range.
     #[error("invalid option: {0}")]
     InvalidOption(String),

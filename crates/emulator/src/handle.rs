@@ -15,6 +15,9 @@ pub struct EmulatorHandle {
     pub(crate) url: String,
     pub(crate) addr: SocketAddr,
     pub(crate) ca_pem: Option<String>,
+    pub(crate) ca_path: Option<std::path::PathBuf>,
+    /// The private directory holding the CA file, removed on drop.
+    pub(crate) _ca_temp: Option<crate::files::PrivateTempDir>,
     pub(crate) app: Arc<App>,
     pub(crate) shutdown: watch::Sender<bool>,
     pub(crate) task: Option<JoinHandle<()>>,
@@ -46,6 +49,13 @@ impl EmulatorHandle {
     /// The PEM of this run's certificate authority, to trust in clients; `None` without TLS.
     pub fn ca_pem(&self) -> Option<&str> {
         self.ca_pem.as_deref()
+    }
+
+    /// Where the CA certificate (PEM) was written: [`crate::EmulatorBuilder::ca_out`], else
+    /// `DATA_DIR/ca.pem`, else the private temp directory of [`crate::EmulatorBuilder::ca_temp_dir`];
+    /// `None` when it was not written (or without TLS).
+    pub fn ca_path(&self) -> Option<&std::path::Path> {
+        self.ca_path.as_deref()
     }
 
     /// The managed-identity token endpoint (set it as `IDENTITY_ENDPOINT`).

@@ -26,6 +26,7 @@ mod builder;
 mod clock;
 mod controls;
 mod errors;
+mod files;
 mod handle;
 mod handlers;
 mod names;

@@ -5,6 +5,9 @@ use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, 
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use std::sync::Arc;
 
+/// Name of the CA certificate file in a data directory or private temp directory.
+pub(crate) const CA_FILE: &str = "ca.pem";
+
 /// Names the leaf certificate is valid for.
 pub(crate) const SANS: &[&str] = &["localhost", "127.0.0.1", "::1", "*.localhost", "*.vault.azure.net"];
 

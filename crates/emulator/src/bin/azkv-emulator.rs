@@ -113,18 +113,11 @@ async fn run(a: Args) -> Result<(), String> {
     if let Some(d) = &a.data_dir {
         builder = builder.data_dir(d.clone());
     }
-    let emulator = builder.start().await.map_err(|e| e.to_string())?;
-    let ca_path = match emulator.ca_pem() {
-        None => None,
-        Some(pem) => {
-            let path = a.ca_out.clone().unwrap_or_else(|| match &a.data_dir {
-                Some(d) => d.join("ca.pem"),
-                None => std::env::temp_dir().join(format!("azkv-emulator-{}-ca.pem", emulator.addr().port())),
-            });
-            std::fs::write(&path, pem).map_err(|e| format!("cannot write the CA to {}: {e}", path.display()))?;
-            Some(path.display().to_string())
-        }
-    };
+    if let Some(p) = &a.ca_out {
+        builder = builder.ca_out(p.clone());
+    }
+    let emulator = builder.ca_temp_dir(true).start().await.map_err(|e| e.to_string())?;
+    let ca_path = emulator.ca_path().map(|p| p.display().to_string());
     let ready = serde_json::json!({
         "ready": true,
         "url": emulator.url(),

@@ -6,9 +6,10 @@
 
 use super::{Mutation, Snapshot};
 use crate::Error;
-use std::fs::{self, File, OpenOptions};
+use crate::files;
+use std::fs::{self, File};
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 const FILE_NAME: &str = "secrets.log";
 
@@ -90,18 +91,11 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Replay, String> {
     Ok(replay)
 }
 
-fn sync_dir(dir: &Path) {
-    // Directory fsync makes the rename durable; not every platform allows opening a directory.
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
-    }
-}
-
 impl Log {
     /// Opens (creating if needed) the log in `dir`, replays it and compacts it.
     pub(crate) fn open(dir: &Path, now: i64) -> crate::Result<(Self, Snapshot)> {
         let perr = |what: &str, e: io::Error| Error::Persistence(format!("{what} {}: {e}", dir.display()));
-        fs::create_dir_all(dir).map_err(|e| perr("cannot create", e))?;
+        files::create_private_dir_all(dir).map_err(|e| perr("cannot create", e))?;
         let path = dir.join(FILE_NAME);
         let bytes = match fs::read(&path) {
             Ok(b) => b,
@@ -123,23 +117,20 @@ impl Log {
         }
         snapshot.sweep(now);
         tracing::info!(records = replay.mutations.len(), path = %path.display(), "replayed the data log");
-        Self::compact(dir, &path, &snapshot).map_err(|e| perr("cannot compact the log in", e))?;
-        let file = OpenOptions::new().append(true).open(&path).map_err(|e| perr("cannot open the log in", e))?;
+        Self::compact(&path, &snapshot).map_err(|e| perr("cannot compact the log in", e))?;
+        let file = files::open_append(&path).map_err(|e| perr("cannot open the log in", e))?;
         let len = file.metadata().map_err(|e| perr("cannot stat the log in", e))?.len();
         Ok((Self { file, len, poisoned: false }, snapshot))
     }
 
-    fn compact(dir: &Path, path: &PathBuf, snapshot: &Snapshot) -> io::Result<()> {
-        let tmp = dir.join(format!("{FILE_NAME}.tmp"));
-        let mut f = File::create(&tmp)?;
-        if !snapshot.vaults.is_empty() {
-            f.write_all(&encode(&Mutation::Replace { snapshot: snapshot.clone() }))?;
-        }
-        f.sync_all()?;
-        drop(f);
-        fs::rename(&tmp, path)?;
-        sync_dir(dir);
-        Ok(())
+    /// Rewrites the log as one snapshot record (atomically, mode 0600).
+    fn compact(path: &Path, snapshot: &Snapshot) -> io::Result<()> {
+        let bytes = if snapshot.vaults.is_empty() {
+            Vec::new()
+        } else {
+            encode(&Mutation::Replace { snapshot: snapshot.clone() })
+        };
+        files::replace(path, &bytes, files::FILE_MODE)
     }
 
     /// Appends one record and fsyncs it. On failure the file is rolled back to its previous length.

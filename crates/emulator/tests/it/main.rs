@@ -8,6 +8,7 @@ mod controls;
 mod deleted;
 mod durability;
 mod errors;
+mod files;
 mod fuzz;
 mod fuzz_controls;
 mod limits;
