@@ -10,7 +10,7 @@ use anyhow::{Context, bail};
 
 /// The benches: `(package, bench target)`.
 const BENCHES: &[(&str, &str)] =
-    &[("azkv-pipeline", "pipeline"), ("azkv-secrets", "client"), ("azkv-models", "models")];
+    &[("azkv-pipeline", "pipeline"), ("azkv-secrets", "client"), ("azkv-models", "models"), ("azkv-cache", "cache")];
 
 /// Ratios reported: `(label, numerator id, denominator id)`, ids as `group/function`.
 const RATIOS: &[(&str, &str, &str)] = &[
@@ -311,5 +311,38 @@ fn render(
     if let Some(w) = &startup.rustc_wrapper {
         writeln!(md, "\nThe build ran with `RUSTC_WRAPPER={w}`, which may have served cached artifacts.")?;
     }
+    cache_section(&mut md, results)?;
     Ok(md)
+}
+
+/// `azkv-cache`'s figures: hot `get` on one and on all cores, and the cold burst's request
+/// count, which the bench writes beside criterion's results.
+fn cache_section(md: &mut String, results: &[(String, f64)]) -> anyhow::Result<()> {
+    let find = |id: &str| results.iter().find(|(i, _)| i == id).map(|(_, ns)| *ns);
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    writeln!(md, "\n## 5. Secret cache (`azkv-cache`, criterion, in memory)\n")?;
+    writeln!(md, "| what | figure | target |\n|---|---|---|")?;
+    let hot = find("secret_cache/hot_get");
+    let all = find("secret_cache/hot_get_all_cores");
+    let show = |ns: Option<f64>| ns.map_or("not measured".into(), format_ns);
+    let rate = |ns: Option<f64>| ns.filter(|n| *n > 0.0).map_or("not measured".into(), |n| format!("{:.0}", 1e9 / n));
+    writeln!(md, "| hot `get`, median | {} | < 1 µs |", show(hot))?;
+    writeln!(md, "| hot `get`s per second, one core | {} | |", rate(hot))?;
+    writeln!(
+        md,
+        "| hot `get`s per second, {cores} cores (one reader thread per core) | {} | ≥ 1,000,000 |",
+        rate(all)
+    )?;
+    let burst = std::fs::read_to_string(crate::project_root().join("target/criterion/secret_cache_cold_burst.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok());
+    let burst = burst.map_or("not measured".into(), |b| {
+        format!("{} concurrent readers → {} request(s) per burst", b["readers"], b["requests_per_burst"])
+    });
+    writeln!(
+        md,
+        "| cold burst of one name (median {}) | {burst} | 1 request |",
+        show(find("secret_cache/cold_burst_64"))
+    )?;
+    Ok(())
 }
