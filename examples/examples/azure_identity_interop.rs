@@ -40,7 +40,11 @@ impl TokenCredential for EmulatorIssuer {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> std::process::ExitCode {
+    examples::report(run().await)
+}
+
+async fn run() -> anyhow::Result<()> {
     let emulator = Arc::new(examples::start_emulator().await?);
     println!("Emulator running at {}.", emulator.url());
 

@@ -14,7 +14,11 @@ use std::time::Duration;
 use azkv_secrets::Error;
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> std::process::ExitCode {
+    examples::report(run().await)
+}
+
+async fn run() -> anyhow::Result<()> {
     let vault = examples::open_vault().await?;
     let client = &vault.client;
     let name = examples::unique_name("backup");

@@ -52,7 +52,11 @@ impl EmulatorThread {
     }
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
+    examples::report(run())
+}
+
+fn run() -> anyhow::Result<()> {
     let (client, emulator) = match examples::vault_from_env() {
         Some((url, _)) => {
             let credential = azkv_identity::DefaultAzureCredential::new(None)?;

@@ -14,7 +14,11 @@ use futures::future::join_all;
 const COUNT: usize = 50;
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> std::process::ExitCode {
+    examples::report(run().await)
+}
+
+async fn run() -> anyhow::Result<()> {
     let vault = examples::open_vault().await?;
     let client = &vault.client;
     let prefix = examples::unique_name("concurrent");

@@ -97,7 +97,11 @@ fn ensure_same_origin(endpoint: &Url, next: &Url) -> Result<()> {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> std::process::ExitCode {
+    examples::report(run().await)
+}
+
+async fn run() -> anyhow::Result<()> {
     let emulator = Emulator::builder().auth(AuthMode::Any).start().await?;
     println!("Service (the emulator, any token accepted) at {}.", emulator.url());
 

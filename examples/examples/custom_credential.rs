@@ -74,7 +74,11 @@ impl TokenCredential for Logged {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> std::process::ExitCode {
+    examples::report(run().await)
+}
+
+async fn run() -> anyhow::Result<()> {
     let mut logged = None;
     let vault = examples::open_vault_with(|builder, emulator| {
         let inner: Arc<dyn TokenCredential> = match emulator {

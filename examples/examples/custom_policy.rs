@@ -35,7 +35,11 @@ impl Policy for OperationCounter {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> std::process::ExitCode {
+    examples::report(run().await)
+}
+
+async fn run() -> anyhow::Result<()> {
     let operations = Arc::new(OperationCounter::default());
     let attempts = Arc::new(AtomicUsize::new(0));
     let per_try = {

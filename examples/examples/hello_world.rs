@@ -8,7 +8,11 @@
 use azkv_secrets::{SetSecretOptions, UpdateSecretProperties};
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> std::process::ExitCode {
+    examples::report(run().await)
+}
+
+async fn run() -> anyhow::Result<()> {
     let vault = examples::open_vault().await?;
     let client = &vault.client;
     let name = examples::unique_name("hello-world");

@@ -10,7 +10,11 @@ use azkv_secrets::ListOptions;
 use futures::{StreamExt, TryStreamExt};
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> std::process::ExitCode {
+    examples::report(run().await)
+}
+
+async fn run() -> anyhow::Result<()> {
     let vault = examples::open_vault().await?;
     let client = &vault.client;
     let prefix = examples::unique_name("list");

@@ -35,7 +35,11 @@ impl Write for Capture {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> std::process::ExitCode {
+    examples::report(run().await)
+}
+
+async fn run() -> anyhow::Result<()> {
     let capture = Capture::default();
     let writer = capture.clone();
     tracing_subscriber::fmt()

@@ -59,7 +59,11 @@ async fn check_errors_pass_through() -> anyhow::Result<()> {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> std::process::ExitCode {
+    examples::report(run().await)
+}
+
+async fn run() -> anyhow::Result<()> {
     check_default_port().await?;
     println!("mock: a missing db-port falls back to 5432");
     check_errors_pass_through().await?;

@@ -36,7 +36,11 @@ fn challenge() -> Headers {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> std::process::ExitCode {
+    examples::report(run().await)
+}
+
+async fn run() -> anyhow::Result<()> {
     let expires = time::OffsetDateTime::now_utc() + time::Duration::hours(1);
     let credential = Arc::new(StaticTokenCredential::new("fake-token", expires));
 

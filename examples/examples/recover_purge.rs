@@ -13,7 +13,11 @@ use std::time::Duration;
 use azkv_secrets::Error;
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> std::process::ExitCode {
+    examples::report(run().await)
+}
+
+async fn run() -> anyhow::Result<()> {
     let vault = examples::open_vault().await?;
     let client = &vault.client;
     let bank = examples::unique_name("bank-account");

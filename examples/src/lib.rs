@@ -173,6 +173,18 @@ pub fn emulator_credential(
     Ok(credential)
 }
 
+/// Ends an example: `error: ...` in one line on stderr (the causes joined with `: `) and a
+/// non-zero exit code on failure.
+pub fn report(outcome: anyhow::Result<()>) -> std::process::ExitCode {
+    match outcome {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
 /// A name no earlier run used, `{prefix}-{hex}`, so that examples can be re-run against a real
 /// vault whose soft-deleted secrets keep their names for the retention period.
 pub fn unique_name(prefix: &str) -> String {

@@ -143,7 +143,11 @@ impl ConnectionErrorKind {
     pub fn is_tls(self) -> bool {
         matches!(
             self,
-            Self::TlsUntrusted | Self::TlsNameMismatch | Self::TlsExpired | Self::TlsBadCertificate | Self::TlsHandshake
+            Self::TlsUntrusted
+                | Self::TlsNameMismatch
+                | Self::TlsExpired
+                | Self::TlsBadCertificate
+                | Self::TlsHandshake
         )
     }
 
@@ -156,6 +160,10 @@ impl ConnectionErrorKind {
             ),
             Self::TlsNameMismatch => Some("check the host name in the URL: the certificate names other hosts"),
             Self::TlsExpired => Some("check the server's certificate dates and this machine's clock"),
+            Self::TlsBadCertificate => Some(
+                "the server's certificate is malformed or unsuitable (a self-signed CA certificate serving as the \
+                 server's own is refused): give the server a certificate issued by a CA, and trust that CA",
+            ),
             Self::NameNotFound => Some("check the host name in the URL"),
             Self::NameLookupFailed => Some("check this machine's DNS settings and network"),
             Self::Refused => Some("check the URL's port and that the server is running"),
@@ -349,10 +357,19 @@ mod tests {
 
     #[test]
     fn connection_errors_are_one_line_with_host_and_hint() {
-        let e = Error::connection(ConnectionErrorKind::TlsUntrusted, "myvault.vault.azure.net:443", "invalid peer certificate: UnknownIssuer")
-            .with_cause(std::io::Error::other("inner"));
+        let e = Error::connection(
+            ConnectionErrorKind::TlsUntrusted,
+            "myvault.vault.azure.net:443",
+            "invalid peer certificate: UnknownIssuer",
+        )
+        .with_cause(std::io::Error::other("inner"));
         let shown = e.to_string();
-        assert!(shown.starts_with("cannot connect to myvault.vault.azure.net:443: invalid peer certificate: UnknownIssuer; "), "{shown}");
+        assert!(
+            shown.starts_with(
+                "cannot connect to myvault.vault.azure.net:443: invalid peer certificate: UnknownIssuer; "
+            ),
+            "{shown}"
+        );
         assert!(shown.contains("SSL_CERT_FILE") && shown.contains("with_root_certificate_pem"), "{shown}");
         assert!(!shown.contains('\n'));
         assert!(std::error::Error::source(&e).is_none(), "the cause is not repeated as a source");
