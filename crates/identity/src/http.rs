@@ -84,10 +84,8 @@ pub(crate) async fn send(
     time: &TimeComponents,
     retry: Retry,
 ) -> Result<Response> {
-    let policies: [Arc<dyn Policy>; 2] = [
-        Arc::new(RetryPolicy::with_time(retry.options(), time.clone())),
-        Arc::new(TransportPolicy::new(http.clone())),
-    ];
+    let policies: [Arc<dyn Policy>; 2] =
+        [Arc::new(RetryPolicy::with_time(retry.options(), time.clone())), Arc::new(TransportPolicy::new(http.clone()))];
     let mut request = request.clone();
     request.set_idempotent(true);
     let ctx = Context::new().with_operation("token_request");

@@ -83,13 +83,14 @@ pub enum Error {
 }
 
 /// What to check after a 401.
-const UNAUTHORIZED_HINT: &str =
-    "the vault refused the token: check that the credential signs in to the vault's tenant and asks for the vault's audience";
+const UNAUTHORIZED_HINT: &str = "the vault refused the token: check that the credential signs in to the vault's tenant and asks for the vault's audience";
 
 fn forbidden_hint(error: &ServiceError) -> &'static str {
     match error.inner_code.as_deref() {
         Some("SecretDisabled") | Some("ForbiddenByPolicy") => "",
-        _ => "; the identity needs secrets permissions on this vault: an access policy (get, list, set, delete, ...) or the Key Vault Secrets User / Key Vault Secrets Officer role",
+        _ => {
+            "; the identity needs secrets permissions on this vault: an access policy (get, list, set, delete, ...) or the Key Vault Secrets User / Key Vault Secrets Officer role"
+        }
     }
 }
 

@@ -283,7 +283,8 @@ impl Policy for RetryPolicy {
                     crate::transport::host_port(&request.url)
                 ))),
             };
-            let seen = Attempt { request: &attempt, outcome: &outcome, number: retry + 1, now: self.time.time_source.now() };
+            let seen =
+                Attempt { request: &attempt, outcome: &outcome, number: retry + 1, now: self.time.time_source.now() };
             let within = retry < self.options.max_retries;
             let server_delay = match self.options.classifier.classify(&seen) {
                 RetryKind::Transient(delay) if within => delay,
@@ -380,7 +381,10 @@ mod tests {
         for m in [Method::PUT, Method::POST, Method::PATCH, Method::DELETE] {
             assert_eq!(classify(m.clone(), &status(429, Headers::new()), 1), RetryKind::Transient(None), "{m}");
             let waited = headers(&[("Retry-After", "2")]);
-            assert_eq!(classify(m.clone(), &status(503, waited), 1), RetryKind::Transient(Some(Duration::from_secs(2))));
+            assert_eq!(
+                classify(m.clone(), &status(503, waited), 1),
+                RetryKind::Transient(Some(Duration::from_secs(2)))
+            );
             for s in [408, 500, 502, 503, 504] {
                 assert_eq!(classify(m.clone(), &status(s, Headers::new()), 1), RetryKind::Fatal, "{m} {s}");
             }
@@ -417,7 +421,10 @@ mod tests {
         let o = RetryOptions::exponential(5, Duration::MAX, Duration::MAX);
         assert_eq!(o.backoff(4, 1.2), Duration::MAX);
         let now = SystemTime::UNIX_EPOCH;
-        assert_eq!(retry_after(&headers(&[("x-ms-retry-after-ms", "1e300")]), now), Some(Duration::from_millis(u64::MAX)));
+        assert_eq!(
+            retry_after(&headers(&[("x-ms-retry-after-ms", "1e300")]), now),
+            Some(Duration::from_millis(u64::MAX))
+        );
         assert_eq!(retry_after(&headers(&[("Retry-After", "-3")]), now), None);
         assert_eq!(retry_after(&headers(&[("Retry-After", "99999999999999999999999")]), now), None);
     }

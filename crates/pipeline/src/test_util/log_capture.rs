@@ -83,7 +83,10 @@ impl LogCapture {
                 .finish();
             tracing::subscriber::set_global_default(subscriber).is_ok()
         });
-        assert!(installed, "LogCapture needs to install the process-wide tracing subscriber, and another one was installed first");
+        assert!(
+            installed,
+            "LogCapture needs to install the process-wide tracing subscriber, and another one was installed first"
+        );
         // A call site registered while the subscriber was being installed may have cached
         // "never"; recompute every call site's interest now that the subscriber is in place.
         tracing::callsite::rebuild_interest_cache();

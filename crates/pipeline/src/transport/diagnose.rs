@@ -102,7 +102,8 @@ fn tls_kind(error: &rustls::Error) -> ConnectionErrorKind {
 /// transport's own verdict that its connect timeout fired.
 pub(crate) fn connect_error(url: &Url, error: &(dyn StdError + 'static), timed_out: bool) -> Error {
     let chain = chain(error);
-    let kind = kind_of(&chain).unwrap_or(if timed_out { ConnectionErrorKind::Timeout } else { ConnectionErrorKind::Other });
+    let kind =
+        kind_of(&chain).unwrap_or(if timed_out { ConnectionErrorKind::Timeout } else { ConnectionErrorKind::Other });
     let mut message = innermost(&chain);
     if kind == ConnectionErrorKind::TlsHandshake && message.contains("InvalidContentType") {
         message.push_str(" (is it a plain-HTTP server on an https URL?)");
@@ -135,7 +136,10 @@ mod tests {
         let err = connect_error(&url("https://v.vault.azure.net/secrets/a?sig=canary"), &e, false);
         assert_eq!(err.connection_kind(), Some(ConnectionErrorKind::TlsUntrusted));
         let shown = err.to_string();
-        assert!(shown.starts_with("cannot connect to v.vault.azure.net:443: invalid peer certificate: UnknownIssuer"), "{shown}");
+        assert!(
+            shown.starts_with("cannot connect to v.vault.azure.net:443: invalid peer certificate: UnknownIssuer"),
+            "{shown}"
+        );
         assert!(!shown.contains("outer wrapper") && !shown.contains("canary"), "{shown}");
     }
 
@@ -145,14 +149,27 @@ mod tests {
             (io::Error::from(io::ErrorKind::ConnectionRefused), ConnectionErrorKind::Refused),
             (io::Error::from(io::ErrorKind::ConnectionReset), ConnectionErrorKind::Reset),
             (io::Error::other(ResolveError::NotFound { host: "x".into() }), ConnectionErrorKind::NameNotFound),
-            (io::Error::other(ResolveError::Temporary { host: "x".into(), message: "busy".into() }), ConnectionErrorKind::NameLookupFailed),
-            (io::Error::other("failed to lookup address information: Name or service not known"), ConnectionErrorKind::NameNotFound),
-            (io::Error::other("failed to lookup address information: Temporary failure in name resolution"), ConnectionErrorKind::NameLookupFailed),
+            (
+                io::Error::other(ResolveError::Temporary { host: "x".into(), message: "busy".into() }),
+                ConnectionErrorKind::NameLookupFailed,
+            ),
+            (
+                io::Error::other("failed to lookup address information: Name or service not known"),
+                ConnectionErrorKind::NameNotFound,
+            ),
+            (
+                io::Error::other("failed to lookup address information: Temporary failure in name resolution"),
+                ConnectionErrorKind::NameLookupFailed,
+            ),
             (io::Error::other("something else"), ConnectionErrorKind::Other),
         ];
         for (io, kind) in cases {
             let text = io.to_string();
-            assert_eq!(connect_error(&url("http://127.0.0.1:1/"), &Outer(io), false).connection_kind(), Some(kind), "{text}");
+            assert_eq!(
+                connect_error(&url("http://127.0.0.1:1/"), &Outer(io), false).connection_kind(),
+                Some(kind),
+                "{text}"
+            );
         }
         let timed_out = connect_error(&url("http://[::1]:8/"), &io::Error::other("deadline"), true);
         assert_eq!(timed_out.connection_kind(), Some(ConnectionErrorKind::Timeout));

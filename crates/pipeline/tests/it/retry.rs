@@ -242,9 +242,11 @@ impl azkv_pipeline::transport::Resolve for ScriptedResolver {
 async fn resolve_with(answer: azkv_pipeline::transport::ResolveError) -> (Error, usize, Vec<Duration>) {
     use azkv_pipeline::transport::{TransportOptions, new_reqwest_client};
     let resolver = std::sync::Arc::new(ScriptedResolver { answer, lookups: Default::default() });
-    let transport = new_reqwest_client(&TransportOptions::default().without_proxy().with_resolver(resolver.clone())).unwrap();
+    let transport =
+        new_reqwest_client(&TransportOptions::default().without_proxy().with_resolver(resolver.clone())).unwrap();
     let time = ManualTime::default();
-    let pipeline = crate::support::pipeline_over(std::sync::Arc::new(transport), RetryOptions::default(), &time, vec![]);
+    let pipeline =
+        crate::support::pipeline_over(std::sync::Arc::new(transport), RetryOptions::default(), &time, vec![]);
     let mut req = Request::new(Method::PUT, "https://typo-vault.vault.azure.net/secrets/a?sig=x".parse().unwrap());
     let err = pipeline.send(&Context::new(), &mut req).await.unwrap_err();
     (err, resolver.lookups.load(std::sync::atomic::Ordering::SeqCst), time.sleeps())

@@ -40,9 +40,9 @@ async fn forwarder(target: std::net::SocketAddr) -> CountingForwarder {
 }
 
 fn client_for(url: &str, transport: TransportOptions, time: &ManualTime) -> SecretClient {
-    let options = SecretClientOptions::default().with_verify_challenge_resource(false).with_client_options(
-        ClientOptions::default().with_transport_options(transport).with_time(time.components()),
-    );
+    let options = SecretClientOptions::default()
+        .with_verify_challenge_resource(false)
+        .with_client_options(ClientOptions::default().with_transport_options(transport).with_time(time.components()));
     SecretClient::new(url, Arc::new(TestCredential::default()), Some(options)).unwrap()
 }
 
@@ -62,7 +62,13 @@ async fn an_untrusted_certificate_fails_on_the_first_try_and_says_which_check() 
     assert_eq!(front.connections.load(Ordering::SeqCst), 1, "a certificate that is not trusted is never retried");
     assert!(time.sleeps().is_empty());
     let shown = err.to_string();
-    assert!(shown.starts_with(&format!("cannot connect to 127.0.0.1:{}: invalid peer certificate: UnknownIssuer", front.addr.port())), "{shown}");
+    assert!(
+        shown.starts_with(&format!(
+            "cannot connect to 127.0.0.1:{}: invalid peer certificate: UnknownIssuer",
+            front.addr.port()
+        )),
+        "{shown}"
+    );
     assert!(shown.contains("SSL_CERT_FILE"), "{shown}");
     assert_eq!(shown.matches("error sending request").count(), 0, "no repeated prefixes: {shown}");
     emulator.shutdown().await;
@@ -112,7 +118,10 @@ async fn a_closed_port_is_retried_three_times_with_a_short_backoff() {
     let time = ManualTime::default();
     let client = client_for(&closed.http_url(), TransportOptions::default(), &time);
     let err = client.set_secret("a", "b", None).await.unwrap_err();
-    assert!(matches!(&err, Error::Transport(e) if e.connection_kind() == Some(ConnectionErrorKind::Refused)), "{err:?}");
+    assert!(
+        matches!(&err, Error::Transport(e) if e.connection_kind() == Some(ConnectionErrorKind::Refused)),
+        "{err:?}"
+    );
     let sleeps = time.sleeps();
     assert_eq!(sleeps.len(), 3, "{sleeps:?}");
     assert!(sleeps.iter().sum::<Duration>() <= Duration::from_millis(1700), "{sleeps:?}");
@@ -174,9 +183,9 @@ fn parking_client(emulator: &EmulatorHandle, park: usize, after_exchange: bool) 
     let real = azkv_pipeline::transport::default_transport(&TransportOptions::default().without_proxy()).unwrap();
     let transport =
         Arc::new(ParkNth { inner: real, park, after_exchange, seen: AtomicUsize::new(0), parked: Default::default() });
-    let options = SecretClientOptions::default()
-        .with_verify_challenge_resource(false)
-        .with_client_options(ClientOptions::default().with_transport(transport.clone()).with_retry(RetryOptions::none()));
+    let options = SecretClientOptions::default().with_verify_challenge_resource(false).with_client_options(
+        ClientOptions::default().with_transport(transport.clone()).with_retry(RetryOptions::none()),
+    );
     (SecretClient::new(emulator.url(), Arc::new(TestCredential::default()), Some(options)).unwrap(), transport)
 }
 

@@ -279,7 +279,8 @@ async fn a_lost_response_to_a_write_is_outcome_unknown_after_one_application() {
     for (operation, lost) in cases {
         let server = scripted(move |_| lost).await;
         let time = ManualTime::default();
-        let client = client(&server.url, &time, retry_fixed(3, Duration::from_millis(400)), TransportOptions::default());
+        let client =
+            client(&server.url, &time, retry_fixed(3, Duration::from_millis(400)), TransportOptions::default());
         let outcome = tokio::time::timeout(GUARD, async {
             match operation {
                 "set" => client.set_secret("a", "payload-42", None).await.map(drop),
