@@ -281,7 +281,14 @@ impl Inner {
         match self.decide(&store, key, now, tick) {
             Step::Fetch => {}
             Step::Join(rx) => return Ok(Ok(rx)),
-            Step::Hit(s) | Step::HitAndRefresh(s) | Step::Stale(s) => return Ok(Err(s)),
+            Step::Hit(s) | Step::Stale(s) => return Ok(Err(s)),
+            Step::HitAndRefresh(s) => {
+                // Not started from here: leave the refresh to the next read.
+                if let Some(slot) = store.get(key) {
+                    slot.refresh_claimed.store(false, Ordering::Release);
+                }
+                return Ok(Err(s));
+            }
             Step::Negative(e) => return Err(Error::Vault(e)),
         }
         let flight = store::Flight::new();

@@ -86,6 +86,11 @@ impl Inner {
                 if ours && let Some(slot) = store.get_mut(key) {
                     replaced = Some(std::mem::replace(&mut slot.value, Value::Secret(secret.clone())));
                     slot.fetched_at = now;
+                    // A remembered `NotFound` had the negative time to live.
+                    slot.ttl = match key.version {
+                        None => self.options.ttl_of(key.name),
+                        Some(_) => self.options.max_stale,
+                    };
                     slot.flight = None;
                     slot.retry_at = None;
                     slot.refresh_claimed.store(false, std::sync::atomic::Ordering::Release);
