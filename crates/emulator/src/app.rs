@@ -30,6 +30,8 @@ pub(crate) struct App {
     pub(crate) controls: Controls,
     /// Unknown api-versions already logged (each is logged once).
     pub(crate) seen_api_versions: Mutex<HashSet<String>>,
+    /// The PEM served at `GET /_emulator/ca.pem`; `None` without TLS.
+    pub(crate) ca_pem: Option<String>,
     /// The data directory's lock, held as long as anything can still write to it.
     pub(crate) _lock: Option<crate::files::DirLock>,
     /// Key Vault requests answered (any status; control requests are not counted).

@@ -58,6 +58,7 @@ pub struct EmulatorBuilder {
     allow_remote: bool,
     ca_out: Option<PathBuf>,
     ca_temp_dir: bool,
+    tls_files: Option<(PathBuf, PathBuf)>,
 }
 
 impl Default for EmulatorBuilder {
@@ -75,6 +76,7 @@ impl Default for EmulatorBuilder {
             allow_remote: false,
             ca_out: None,
             ca_temp_dir: false,
+            tls_files: None,
         }
     }
 }
@@ -160,6 +162,13 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Serve this certificate chain and private key (PEM files) instead of the emulator's own CA.
+    /// [`EmulatorHandle::ca_pem`] and `GET /_emulator/ca.pem` then give the chain's last certificate.
+    pub fn tls_files(mut self, cert_chain: impl Into<PathBuf>, key: impl Into<PathBuf>) -> Self {
+        self.tls_files = Some((cert_chain.into(), key.into()));
+        self
+    }
+
     /// Binds, generates the certificates, replays the data directory and starts serving.
     ///
     /// # Errors
@@ -188,7 +197,11 @@ impl EmulatorBuilder {
         }
         // The lock comes first: nothing in the directory is read or written without it.
         let lock = self.data_dir.as_deref().map(crate::files::DirLock::acquire).transpose()?;
-        let tls = if self.tls { Some(crate::tls::generate(&self.extra_hosts)?) } else { None };
+        let tls = match (&self.tls_files, self.tls) {
+            (_, false) => None,
+            (Some((cert, key)), true) => Some(crate::tls::from_files(cert, key)?),
+            (None, true) => Some(crate::tls::generate(self.data_dir.as_deref(), &self.extra_hosts)?),
+        };
         let now = self.clock.now();
         let store = match &self.data_dir {
             Some(dir) => {
@@ -230,6 +243,7 @@ impl EmulatorBuilder {
             controls: Controls::default(),
             seen_api_versions: Default::default(),
             _lock: lock,
+            ca_pem: tls.as_ref().map(|t| t.ca_pem.clone()),
             requests_served: Default::default(),
         });
         let (tx, rx) = tokio::sync::watch::channel(false);
@@ -276,7 +290,10 @@ impl EmulatorBuilder {
         }
         if let Some(dir) = &self.data_dir {
             let path = dir.join(crate::tls::CA_FILE);
-            write(&path)?;
+            // The data directory's own CA is already there; an own certificate's is written beside it.
+            if self.tls_files.is_some() {
+                write(&path)?;
+            }
             return Ok((Some(path), None));
         }
         if self.ca_temp_dir {

@@ -165,6 +165,15 @@ async fn route(
     body: hyper::body::Incoming,
 ) -> Result<Response<Body>, Outcome> {
     if let Some(rest) = path.strip_prefix("/_emulator/") {
+        if rest == "ca.pem" && parts.method == http::Method::GET {
+            let pem = app.ca_pem.clone().ok_or_else(|| {
+                ApiError::new(StatusCode::NOT_FOUND, "NotFound", "The emulator serves plain HTTP: there is no CA.")
+            })?;
+            let mut r = response(StatusCode::OK, None, &[]);
+            r.headers_mut().insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/x-pem-file"));
+            *r.body_mut() = Full::new(Bytes::from(pem));
+            return Ok(r);
+        }
         if !controls::is_open(rest) {
             auth::check_control(app.auth, &parts.headers, &app.identity_header, &app.issuer, app.clock.now())?;
         }

@@ -14,4 +14,5 @@ mod fuzz_controls;
 mod limits;
 mod paging;
 mod secrets;
+mod tls;
 mod transport;
