@@ -134,20 +134,38 @@ async fn a_refused_write_is_retried_too_but_only_the_connection_retries() {
     assert!(sleeps.iter().sum::<Duration>() < Duration::from_secs(2), "{sleeps:?}");
 }
 
+/// A transport that takes every request and never answers, counting them.
+#[derive(Debug, Default)]
+struct NeverAnswers(std::sync::atomic::AtomicUsize);
+
+#[async_trait::async_trait]
+impl azkv_pipeline::HttpClient for NeverAnswers {
+    async fn execute(&self, _request: &Request) -> azkv_pipeline::Result<azkv_pipeline::Response> {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        std::future::pending().await
+    }
+}
+
+// In memory, not against a server: on tokio's paused clock a timer fires whenever the runtime
+// waits, so against a real socket the timeout would fire before the server read the request,
+// and the pooled wiremock server would answer that stale request in the next test to use it.
 #[tokio::test(start_paused = true)]
 async fn per_try_timeout_fires_against_a_server_that_never_answers() {
-    let server = MockServer::start().await;
-    Mock::given(path("/x"))
-        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(3600)))
-        .mount(&server)
-        .await;
+    let transport = std::sync::Arc::new(NeverAnswers::default());
     let time = ManualTime::default();
     let mut retry = RetryOptions::fixed(1, Duration::from_millis(10));
     retry.per_try_timeout = Duration::from_secs(5);
-    let pipeline = reqwest_pipeline(retry, &time, vec![]);
-    let err = pipeline.send(&Context::new(), &mut get(&server)).await.unwrap_err();
+    let pipeline = crate::support::pipeline_over(transport.clone(), retry, &time, vec![]);
+    let started = tokio::time::Instant::now();
+    let err = pipeline
+        .send(&Context::new(), &mut Request::new(Method::GET, "https://v/x".parse().unwrap()))
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+    assert!(err.to_string().contains("no response from v:443 within 5s"), "{err}");
     assert_eq!(time.sleeps().len(), 1, "the timed-out try is retried once");
+    assert_eq!(transport.0.load(std::sync::atomic::Ordering::SeqCst), 2);
+    assert_eq!(started.elapsed(), Duration::from_secs(10), "two per-try timeouts on the paused clock");
 }
 
 #[tokio::test]
