@@ -160,6 +160,20 @@ impl DefaultAzureCredential {
 #[async_trait]
 impl TokenCredential for DefaultAzureCredential {
     async fn get_token(&self, scopes: &[&str], options: &TokenRequestOptions) -> Result<AccessToken> {
-        self.chain.get_token(scopes, options).await
+        match self.chain.get_token(scopes, options).await {
+            Err(azkv_pipeline::Error::Credential { message, unavailable: true, source }) => {
+                Err(azkv_pipeline::Error::Credential {
+                    message: format!("{message}\n{ENABLE_HINT}"),
+                    unavailable: true,
+                    source,
+                })
+            }
+            outcome => outcome,
+        }
     }
 }
+
+/// How to make one source of the default chain available, for the error when none is.
+const ENABLE_HINT: &str = "to enable one: set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or \
+AZURE_CLIENT_CERTIFICATE_PATH) for a service principal, run `az login` or `azd auth login` as a developer, or run \
+where a managed identity is assigned (see docs/credentials.md)";

@@ -119,6 +119,7 @@ async fn the_default_chain_with_a_silent_imds_ends_unavailable_within_the_probe(
     let err = get(&credential).await.unwrap_err();
     assert!(err.is_credential_unavailable(), "{err}");
     assert!(err.to_string().contains("no answer from IMDS within 1s"), "{err}");
+    assert!(err.to_string().contains("to enable one: set AZURE_TENANT_ID"), "how to enable a source: {err}");
     assert!(started.elapsed() <= Duration::from_secs(1), "{:?}", started.elapsed());
     assert!(clock.sleeps().is_empty());
 }
