@@ -59,6 +59,7 @@ pub struct EmulatorBuilder {
     ca_out: Option<PathBuf>,
     ca_temp_dir: bool,
     tls_files: Option<(PathBuf, PathBuf)>,
+    repair: bool,
 }
 
 impl Default for EmulatorBuilder {
@@ -77,6 +78,7 @@ impl Default for EmulatorBuilder {
             ca_out: None,
             ca_temp_dir: false,
             tls_files: None,
+            repair: false,
         }
     }
 }
@@ -169,6 +171,13 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Start even when the data log's last record is corrupt though newline-terminated (not a torn write):
+    /// drop that record with a warning (default off: such a log refuses to start).
+    pub fn repair(mut self, on: bool) -> Self {
+        self.repair = on;
+        self
+    }
+
     /// Binds, generates the certificates, replays the data directory and starts serving.
     ///
     /// # Errors
@@ -203,14 +212,15 @@ impl EmulatorBuilder {
             (None, true) => Some(crate::tls::generate(self.data_dir.as_deref(), &self.extra_hosts)?),
         };
         let now = self.clock.now();
+        let repair = self.repair;
         let store = match &self.data_dir {
             Some(dir) => {
                 let dir = dir.clone();
-                tokio::task::spawn_blocking(move || Store::open(Some(&dir), now))
+                tokio::task::spawn_blocking(move || Store::open(Some(&dir), now, repair))
                     .await
                     .map_err(|e| Error::Persistence(e.to_string()))??
             }
-            None => Store::open(None, now)?,
+            None => Store::open(None, now, false)?,
         };
         let backup_key = BackupKey::load_or_create(self.data_dir.as_deref())?;
         let (ca_path, ca_temp) = match &tls {

@@ -46,6 +46,7 @@ struct Args {
     ca_out: Option<PathBuf>,
     hosts: Vec<String>,
     allow_remote: bool,
+    repair: bool,
 }
 
 enum Parsed {
@@ -66,6 +67,7 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Parsed, String> {
         ca_out: None,
         hosts: Vec::new(),
         allow_remote: false,
+        repair: false,
     };
     while let Some(arg) = it.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -88,6 +90,7 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Parsed, String> {
             }
             "--purge-protection" => a.purge_protection = true,
             "--allow-remote" => a.allow_remote = true,
+            "--repair" => a.repair = true,
             "--host" => a.hosts.push(value("--host")?),
             "--ca-out" => a.ca_out = Some(PathBuf::from(value("--ca-out")?)),
             other => return Err(format!("unknown argument {other:?}; see --help")),
@@ -103,7 +106,8 @@ async fn run(a: Args) -> Result<(), String> {
         .auth(a.auth)
         .retention_days(a.retention_days)
         .purge_protection(a.purge_protection)
-        .allow_remote(a.allow_remote);
+        .allow_remote(a.allow_remote)
+        .repair(a.repair);
     if let Some(t) = a.tenant {
         builder = builder.tenant(t);
     }

@@ -80,16 +80,22 @@ pub(crate) struct Store {
 
 impl Store {
     /// An in-memory store, or a durable one replayed from `data_dir`.
-    pub(crate) fn open(data_dir: Option<&Path>, now: i64) -> crate::Result<Self> {
+    pub(crate) fn open(data_dir: Option<&Path>, now: i64, repair: bool) -> crate::Result<Self> {
         match data_dir {
             None => Ok(Self { inner: Mutex::new(Inner { state: State::default(), log: None }), durable: false }),
             Some(dir) => {
-                let (log, mut data) = Log::open(dir, now)?;
+                let (log, mut data) = Log::open(dir, now, repair)?;
                 data.sweep(now);
                 let state = State { data, ..State::default() };
                 Ok(Self { inner: Mutex::new(Inner { state, log: Some(log) }), durable: true })
             }
         }
+    }
+
+    /// A durable store over `log`, starting empty (tests inject a fault-injecting storage this way).
+    #[cfg(test)]
+    pub(crate) fn with_log(log: Log) -> Self {
+        Self { inner: Mutex::new(Inner { state: State::default(), log: Some(log) }), durable: true }
     }
 
     /// Whether writes reach the disk (and so block on fsync).
@@ -151,7 +157,7 @@ mod tests {
 
     #[test]
     fn failed_validation_changes_nothing() {
-        let store = Store::open(None, 0).unwrap();
+        let store = Store::open(None, 0, false).unwrap();
         let r: Result<(), _> = store.write(0, |_| Err(ApiError::bad_parameter("no")));
         assert!(r.is_err());
         store.read(0, |s| assert!(s.data.vaults.is_empty()));

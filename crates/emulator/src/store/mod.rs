@@ -3,10 +3,14 @@
 //! Every change is described by a `Mutation` that carries its full result (versions, sequence numbers,
 //! timestamps), so that replaying the durable log rebuilds exactly the acknowledged state.
 
+#[cfg(test)]
+pub(crate) mod faulty;
 mod log;
 mod memory;
 
 pub(crate) use log::Log;
+#[cfg(test)]
+pub(crate) use log::Storage;
 pub(crate) use memory::{Pending, State, Store};
 
 use serde::{Deserialize, Serialize};

@@ -16,9 +16,14 @@ fn temp_dir(tag: &str) -> PathBuf {
 
 /// Starts the binary and returns it with its ready line.
 async fn spawn(dir: &Path, stderr: Stdio) -> (Child, Value) {
+    spawn_with(dir, stderr, &[]).await
+}
+
+async fn spawn_with(dir: &Path, stderr: Stdio, extra: &[&str]) -> (Child, Value) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_azkv-emulator"))
         .args(["--no-tls", "--auth", "none", "--data-dir"])
         .arg(dir)
+        .args(extra)
         .env("RUST_LOG", "info")
         .stdout(Stdio::piped())
         .stderr(stderr)
@@ -135,6 +140,28 @@ async fn torn_tail_is_truncated_with_a_warning_and_middle_corruption_refuses_to_
     child.kill().await.unwrap();
     let err = stderr_of(child).await;
     assert!(err.contains("torn") && err.contains("dropped_records=1"), "{err}");
+
+    // A corrupt last record that ends in a newline was written whole: refused, unless --repair.
+    let mut bad_tail = good.clone();
+    let n = bad_tail.len();
+    bad_tail[n - 10] ^= 0x01;
+    std::fs::write(&log, &bad_tail).unwrap();
+    let (child, ready) = spawn(&dir, Stdio::piped()).await;
+    assert!(ready.is_null(), "no ready line: {ready}");
+    let out = child.wait_with_output().await.unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("corrupt last record") && err.contains("--repair"), "{err}");
+    let (mut child, ready) = spawn_with(&dir, Stdio::piped(), &["--repair"]).await;
+    assert_eq!(ready["ready"], true);
+    let url = ready["url"].as_str().unwrap().to_owned();
+    for (i, expected) in [(0, 200), (1, 200), (2, 404)] {
+        let r = http.get(format!("{url}/secrets/s{i}?api-version=2025-07-01")).send().await.unwrap();
+        assert_eq!(r.status(), expected, "s{i}");
+    }
+    child.kill().await.unwrap();
+    let err = stderr_of(child).await;
+    assert!(err.contains("--repair") && err.contains("truncating"), "{err}");
 
     // A corrupt record in the middle: the emulator refuses to start.
     let mut corrupt = good.clone();
