@@ -138,3 +138,46 @@ impl SecretCache {
             .map_err(|_| Error::Runtime("the blocking cache's helper thread panicked".into()))?
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use azkv_pipeline::test_util::ManualTime;
+
+    use super::SecretCache;
+    use crate::tests::{Fake, options};
+
+    #[test]
+    fn reads_from_a_plain_thread_with_refreshes_on_the_worker() {
+        let (fake, time) = (Fake::with(&[("db", "one")]), ManualTime::default());
+        let cache = SecretCache::new(fake.clone(), options(&time)).unwrap();
+        for _ in 0..10 {
+            assert_eq!(cache.get("db").unwrap().value(), "one");
+        }
+        fake.put("db", "two");
+        time.advance(Duration::from_secs(100));
+        assert_eq!(cache.get("db").unwrap().value(), "two");
+        assert_eq!(cache.get_version("db", "v0").unwrap().value(), "one");
+        assert_eq!((fake.gets(), cache.stats().fetches), (2, 3));
+        cache.set("db", "three", None).unwrap();
+        assert_eq!(cache.get("db").unwrap().value(), "three");
+        assert_eq!(cache.delete("db").unwrap().name(), "db");
+        assert!(cache.get("db").unwrap_err().is_not_found());
+        cache.invalidate("db");
+        cache.clear();
+        assert_eq!(cache.stats().entries, 0);
+        assert!(format!("{cache:?}").contains("SecretCache"));
+    }
+
+    #[tokio::test]
+    async fn works_inside_another_runtime_without_panicking() {
+        let (fake, time) = (Fake::with(&[("db", "one")]), ManualTime::default());
+        let cache = SecretCache::new(fake.clone(), options(&time)).unwrap();
+        assert_eq!(cache.get("db").unwrap().value(), "one");
+        assert_eq!(cache.as_async().get("db").await.unwrap().value(), "one", "the entries are shared");
+        assert_eq!(fake.gets(), 1);
+        // Dropped inside an async context: shut down in the background, no panic.
+        drop(cache);
+    }
+}

@@ -2,7 +2,7 @@
 //! helpers and invalidation. Fetches and their outcomes live in `flight.rs`.
 
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::SystemTime;
 
@@ -53,8 +53,6 @@ pub(crate) struct Inner {
     pub(crate) options: CacheOptions,
     store: RwLock<Store>,
     pub(crate) counters: Counters,
-    /// Every read takes one tick: the recency of entries, and the read count.
-    reads: AtomicU64,
 }
 
 /// What a read does next, decided under a lock.
@@ -77,13 +75,7 @@ impl SecretCache {
     /// 1..=100, a zero failure backoff or a zero negative time to live.
     pub fn new(client: Arc<dyn SecretClientApi>, options: CacheOptions) -> Result<Self> {
         options.validate()?;
-        let inner = Inner {
-            client,
-            options,
-            store: RwLock::new(Store::default()),
-            counters: Counters::default(),
-            reads: AtomicU64::new(0),
-        };
+        let inner = Inner { client, options, store: RwLock::new(Store::default()), counters: Counters::default() };
         Ok(Self { inner: Arc::new(inner) })
     }
 
@@ -154,11 +146,7 @@ impl SecretCache {
     /// The counters so far.
     pub fn stats(&self) -> CacheStats {
         let entries = self.inner.read_lock().len();
-        let mut stats = self.inner.counters.snapshot(entries);
-        let reads = self.inner.reads.load(Ordering::Relaxed);
-        let stale_without_wait = self.inner.counters.stale_without_wait.load(Ordering::Relaxed);
-        stats.hits = reads.saturating_sub(stats.misses + stats.negative_hits + stale_without_wait);
-        stats
+        self.inner.counters.snapshot(entries)
     }
 
     /// The options in force.
@@ -190,28 +178,25 @@ impl Inner {
         self.store.write().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// A new read tick.
-    pub(crate) fn tick(&self) -> u64 {
-        self.reads.fetch_add(1, Ordering::Relaxed)
-    }
-
     pub(crate) fn now(&self) -> SystemTime {
         self.options.time_source.now()
     }
 
     async fn read(self: &Arc<Self>, key: KeyRef<'_>) -> Result<Arc<KeyVaultSecret>> {
         let now = self.now();
-        let tick = self.tick();
-        let step = self.decide(&self.read_lock(), key, now, tick);
+        let step = self.decide(&self.read_lock(), key, now);
         match step {
-            Step::Hit(secret) => Ok(secret),
+            Step::Hit(secret) => {
+                self.counters.hits.bump();
+                Ok(secret)
+            }
             Step::HitAndRefresh(secret) => {
+                self.counters.hits.bump();
                 self.start_refresh(key, &secret);
                 Ok(secret)
             }
             Step::Stale(secret) => {
                 bump(&self.counters.stale_served);
-                bump(&self.counters.stale_without_wait);
                 Ok(secret)
             }
             Step::Negative(error) => {
@@ -224,7 +209,7 @@ impl Inner {
             }
             Step::Fetch => {
                 bump(&self.counters.misses);
-                let rx = match self.fetch(key, tick) {
+                let rx = match self.fetch(key) {
                     Ok(Ok(rx)) => rx,
                     // Decided again under the write lock: another reader's fetch completed.
                     Ok(Err(secret)) => return Ok(secret),
@@ -236,9 +221,9 @@ impl Inner {
     }
 
     /// What to do with `key` at `now`: the cache's rules in one place.
-    fn decide(&self, store: &Store, key: KeyRef<'_>, now: SystemTime, tick: u64) -> Step {
+    fn decide(&self, store: &Store, key: KeyRef<'_>, now: SystemTime) -> Step {
         let Some(slot) = store.get(key) else { return Step::Fetch };
-        slot.touch(tick);
+        slot.touch(store.epoch());
         let join_or_fetch = |slot: &Slot| match &slot.flight {
             Some(flight) => Step::Join(flight.tx.subscribe()),
             None => Step::Fetch,
@@ -272,13 +257,12 @@ impl Inner {
     fn fetch(
         self: &Arc<Self>,
         key: KeyRef<'_>,
-        tick: u64,
     ) -> Result<Result<watch::Receiver<Option<Outcome>>, Arc<KeyVaultSecret>>> {
         let handle = runtime()?;
         let mut graveyard = Vec::new();
         let mut store = self.write();
         let now = self.now();
-        match self.decide(&store, key, now, tick) {
+        match self.decide(&store, key, now) {
             Step::Fetch => {}
             Step::Join(rx) => return Ok(Ok(rx)),
             Step::Hit(s) | Step::Stale(s) => return Ok(Err(s)),
@@ -303,7 +287,7 @@ impl Inner {
                     None => self.options.ttl_of(key.name),
                     Some(_) => self.options.max_stale,
                 };
-                let mut slot = Slot::new(Value::Pending, now, ttl, tick);
+                let mut slot = Slot::new(Value::Pending, now, ttl);
                 slot.flight = Some(flight.clone());
                 let evicted = store.insert(key, slot, self.options.capacity, &mut graveyard);
                 self.counters.evictions.fetch_add(evicted, Ordering::Relaxed);

@@ -142,7 +142,7 @@ impl Inner {
                     Failure::NotFound => {
                         evict(&mut store, &mut graveyard);
                         if ours && let Some(ttl) = self.options.negative_ttl {
-                            let slot = Slot::new(Value::Missing(error.clone()), now, ttl, self.tick());
+                            let slot = Slot::new(Value::Missing(error.clone()), now, ttl);
                             let evicted = store.insert(key, slot, self.options.capacity, &mut graveyard);
                             self.counters.evictions.fetch_add(evicted, std::sync::atomic::Ordering::Relaxed);
                         }

@@ -79,11 +79,12 @@
 //!   futures-util, ...) to a workspace built on a 2-core machine.
 //!
 //! So the cache is small and hand-written: one `std::sync::RwLock` over two hash maps
-//! (latest values, and versions by name, so that neither read allocates), a read tick per
-//! entry for least-recently-read eviction (a scan when full: a cache holds hundreds of secrets,
-//! and an eviction follows a request to the vault anyway), and single flight through a
-//! `tokio::sync::watch` channel per fetch. A hit takes the read lock, one atomic tick and one
-//! `Arc` clone; `docs/benchmarks.md` has the figures.
+//! (latest values, and versions by name, so that neither read allocates), least-recently-read
+//! eviction by insert epochs (a scan when full: a cache holds hundreds of secrets, and an
+//! eviction follows a request to the vault anyway), and single flight through a
+//! `tokio::sync::watch` channel per fetch. A hit takes the read lock, bumps a per-thread shard
+//! of the hit counter and clones one `Arc`; it writes nothing else that other cores read.
+//! `docs/benchmarks.md` has the figures.
 //!
 //! # Features
 //!

@@ -1,6 +1,6 @@
 //! Counters: what the cache answered and what it asked the vault.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 /// A snapshot of the cache's counters, from [`SecretCache::stats`](crate::SecretCache::stats).
 ///
@@ -37,8 +37,33 @@ pub(crate) struct Counters {
     pub(crate) stale_served: AtomicU64,
     pub(crate) errors: AtomicU64,
     pub(crate) evictions: AtomicU64,
-    /// Stale reads that did not wait (the others are misses too).
-    pub(crate) stale_without_wait: AtomicU64,
+    pub(crate) hits: Sharded,
+}
+
+/// A counter bumped from many threads at once: one cache line per shard, a thread always on
+/// the same shard, so a hit's increment is not contended.
+#[derive(Debug, Default)]
+pub(crate) struct Sharded([Padded; SHARDS]);
+
+const SHARDS: usize = 8;
+
+#[derive(Debug, Default)]
+#[repr(align(64))]
+struct Padded(AtomicU64);
+
+impl Sharded {
+    pub(crate) fn bump(&self) {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        thread_local! {
+            static SHARD: usize = NEXT.fetch_add(1, Ordering::Relaxed) % SHARDS;
+        }
+        let shard = SHARD.with(|s| *s);
+        self.0[shard].0.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn sum(&self) -> u64 {
+        self.0.iter().map(|p| p.0.load(Ordering::Relaxed)).sum()
+    }
 }
 
 pub(crate) fn bump(counter: &AtomicU64) {
@@ -49,7 +74,7 @@ impl Counters {
     pub(crate) fn snapshot(&self, entries: usize) -> CacheStats {
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
         CacheStats {
-            hits: 0,
+            hits: self.hits.sum(),
             negative_hits: get(&self.negative_hits),
             misses: get(&self.misses),
             fetches: get(&self.fetches),

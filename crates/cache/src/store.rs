@@ -60,12 +60,12 @@ pub(crate) struct Slot {
     pub(crate) retry_at: Option<SystemTime>,
     /// Set by the one reader that starts the refresh ahead, so the others skip the write lock.
     pub(crate) refresh_claimed: AtomicBool,
-    /// The read tick of the last read, for least-recently-read eviction.
+    /// The store's insert epoch at the last read, for least-recently-read eviction.
     pub(crate) last_used: AtomicU64,
 }
 
 impl Slot {
-    pub(crate) fn new(value: Value, now: SystemTime, ttl: Duration, tick: u64) -> Self {
+    pub(crate) fn new(value: Value, now: SystemTime, ttl: Duration) -> Self {
         Self {
             value,
             fetched_at: now,
@@ -73,12 +73,16 @@ impl Slot {
             flight: None,
             retry_at: None,
             refresh_claimed: AtomicBool::new(false),
-            last_used: AtomicU64::new(tick),
+            last_used: AtomicU64::new(0),
         }
     }
 
-    pub(crate) fn touch(&self, tick: u64) {
-        self.last_used.store(tick, Ordering::Relaxed);
+    /// Marks the entry read in `epoch`. Written only when the epoch moved, so that readers
+    /// on several cores do not bounce the entry's cache line between them.
+    pub(crate) fn touch(&self, epoch: u64) {
+        if self.last_used.load(Ordering::Relaxed) != epoch {
+            self.last_used.store(epoch, Ordering::Relaxed);
+        }
     }
 
     /// The value's age at `now` (zero if the clock went back).
@@ -92,14 +96,25 @@ impl Slot {
 }
 
 /// Every entry.
+///
+/// Recency is counted in insert epochs rather than with a counter bumped by every read: an
+/// insert stamps its entry with the current epoch and starts the next; a read stamps the
+/// entry with the current epoch. The least recently read entry is the one with the oldest
+/// stamp (entries read since the same insert tie), and a hit writes nothing shared.
 #[derive(Debug, Default)]
 pub(crate) struct Store {
     latest: HashMap<Box<str>, Slot>,
     versions: HashMap<Box<str>, HashMap<Box<str>, Slot>>,
     len: usize,
+    epoch: u64,
 }
 
 impl Store {
+    /// The current insert epoch.
+    pub(crate) fn epoch(&self) -> u64 {
+        self.epoch
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.len
     }
@@ -129,6 +144,8 @@ impl Store {
             tracing::debug!(secret = %victim.as_ref(), "secret cache: evicted to stay within capacity");
             graveyard.extend(self.remove(victim.as_ref()));
         }
+        slot.last_used.store(self.epoch, Ordering::Relaxed);
+        self.epoch += 1;
         let old = match key.version {
             None => self.latest.insert(key.name.into(), slot),
             Some(v) => self.versions.entry(key.name.into()).or_default().insert(v.into(), slot),
@@ -181,7 +198,7 @@ impl Store {
         });
         latest
             .chain(versions)
-            .min_by_key(|(tick, _, _)| *tick)
+            .min_by_key(|(stamp, _, _)| *stamp)
             .map(|(_, name, version)| KeyRef { name, version }.to_owned())
     }
 }
@@ -190,8 +207,8 @@ impl Store {
 mod tests {
     use super::*;
 
-    fn slot(tick: u64) -> Slot {
-        Slot::new(Value::Pending, SystemTime::UNIX_EPOCH, Duration::from_secs(1), tick)
+    fn slot() -> Slot {
+        Slot::new(Value::Pending, SystemTime::UNIX_EPOCH, Duration::from_secs(1))
     }
 
     fn key<'a>(name: &'a str, version: Option<&'a str>) -> KeyRef<'a> {
@@ -202,10 +219,10 @@ mod tests {
     fn capacity_evicts_the_least_recently_read() {
         let mut store = Store::default();
         let mut graveyard = Vec::new();
-        store.insert(key("a", None), slot(1), 2, &mut graveyard);
-        store.insert(key("a", Some("v1")), slot(2), 2, &mut graveyard);
-        store.get(key("a", None)).unwrap().touch(3);
-        store.insert(key("b", None), slot(4), 2, &mut graveyard);
+        store.insert(key("a", None), slot(), 2, &mut graveyard);
+        store.insert(key("a", Some("v1")), slot(), 2, &mut graveyard);
+        store.get(key("a", None)).unwrap().touch(store.epoch());
+        store.insert(key("b", None), slot(), 2, &mut graveyard);
         assert_eq!(graveyard.len(), 1);
         assert!(store.get(key("a", Some("v1"))).is_none());
         assert!(store.get(key("a", None)).is_some() && store.get(key("b", None)).is_some());
@@ -217,7 +234,7 @@ mod tests {
         let mut store = Store::default();
         let mut graveyard = Vec::new();
         for k in [key("a", None), key("a", Some("1")), key("a", Some("2")), key("b", Some("1"))] {
-            store.insert(k, slot(0), 10, &mut graveyard);
+            store.insert(k, slot(), 10, &mut graveyard);
         }
         store.remove_name("a", &mut graveyard);
         assert_eq!((graveyard.len(), store.len()), (3, 1));
