@@ -42,7 +42,6 @@ impl HyperClient {
     /// # Errors
     /// [`Error::InvalidArgument`] for a bad root certificate or unsupported option.
     pub fn new(options: &TransportOptions) -> Result<Self> {
-        super::ensure_crypto_provider();
         if !options.resolve.is_empty() {
             return Err(Error::invalid_argument(
                 "HyperClient does not support DNS overrides; use the reqwest transport",
@@ -58,7 +57,11 @@ impl HyperClient {
                 roots.add(der).map_err(|e| Error::invalid_argument(format!("root certificate is invalid: {e}")))?;
             }
         }
-        let tls = rustls::ClientConfig::builder().with_root_certificates(Arc::new(roots)).with_no_client_auth();
+        let tls = rustls::ClientConfig::builder_with_provider(super::tls::provider())
+            .with_safe_default_protocol_versions()
+            .map_err(|e| Error::invalid_argument(format!("TLS settings are refused: {e}")))?
+            .with_root_certificates(Arc::new(roots))
+            .with_no_client_auth();
         let mut http = HttpConnector::new();
         http.enforce_http(false);
         http.set_connect_timeout(Some(options.connect_timeout));

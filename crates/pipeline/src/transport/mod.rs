@@ -4,11 +4,14 @@ mod diagnose;
 #[cfg(feature = "hyper")]
 mod hyper;
 mod options;
+mod proxy;
 mod reqwest;
 mod resolve;
+mod tls;
 
 #[cfg(feature = "hyper")]
 pub use self::hyper::HyperClient;
+pub use self::proxy::{ExplicitProxy, ProxySettings};
 pub use self::reqwest::{ReqwestTransport, new_reqwest_client};
 pub use self::resolve::{Resolve, ResolveError};
 pub(crate) use diagnose::host_port;
@@ -21,14 +24,6 @@ pub fn default_transport(options: &TransportOptions) -> crate::Result<std::sync:
     Ok(std::sync::Arc::new(ReqwestTransport::from_options(options)?))
 }
 pub use options::{DEFAULT_MAX_RESPONSE_BODY, TransportOptions};
-
-/// Makes ring the process's rustls crypto provider unless one is installed already.
-pub(crate) fn ensure_crypto_provider() {
-    if rustls::crypto::CryptoProvider::get_default().is_none() {
-        // Another thread may win the race; either provider is fine.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    }
-}
 
 /// Parses one or more PEM certificates.
 pub(crate) fn parse_pem_certs(pem: &[u8]) -> crate::Result<Vec<rustls_pki_types::CertificateDer<'static>>> {

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::Resolve;
+use super::{ProxySettings, Resolve};
 
 /// The largest response body a built-in transport buffers: 32 MiB. A Key Vault response is
 /// far smaller; anything larger is refused as a transport error rather than exhausting memory.
@@ -32,10 +32,10 @@ pub struct TransportOptions {
     pub resolve: Vec<(String, SocketAddr)>,
     /// A resolver used instead of the system's (the overrides in `resolve` still apply).
     pub resolver: Option<Arc<dyn Resolve>>,
-    /// Use the proxy named by `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY` (honouring `NO_PROXY`);
-    /// on by default. Turn it off for a local endpoint such as the emulator. (`HyperClient`
-    /// never uses a proxy.)
-    pub use_env_proxy: bool,
+    /// Which proxy to use: the environment's by default. Loopback and link-local
+    /// destinations are always reached directly, whatever this says. (`HyperClient` never
+    /// uses a proxy.)
+    pub proxy: ProxySettings,
     /// The largest response body accepted by [`super::ReqwestTransport`] (the default) and
     /// `HyperClient`. A plain `reqwest::Client` used as a transport applies
     /// [`DEFAULT_MAX_RESPONSE_BODY`].
@@ -52,7 +52,7 @@ impl Default for TransportOptions {
             only_given_roots: false,
             resolve: Vec::new(),
             resolver: None,
-            use_env_proxy: true,
+            proxy: ProxySettings::Environment,
             max_response_body: DEFAULT_MAX_RESPONSE_BODY,
         }
     }
@@ -67,7 +67,13 @@ impl TransportOptions {
 
     /// Ignores proxy environment variables: every connection goes direct.
     pub fn without_proxy(mut self) -> Self {
-        self.use_env_proxy = false;
+        self.proxy = ProxySettings::Direct;
+        self
+    }
+
+    /// Sends every non-local connection through `proxy`.
+    pub fn with_proxy(mut self, proxy: super::ExplicitProxy) -> Self {
+        self.proxy = ProxySettings::Explicit(proxy);
         self
     }
 

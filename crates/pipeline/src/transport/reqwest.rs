@@ -20,24 +20,16 @@ use crate::{Error, Headers, HttpClient, Request, Response, Result};
 /// # Ok::<(), azkv_pipeline::Error>(())
 /// ```
 pub fn new_reqwest_client(options: &TransportOptions) -> Result<reqwest::Client> {
-    super::ensure_crypto_provider();
     let mut builder = reqwest::Client::builder()
         .connect_timeout(options.connect_timeout)
         .read_timeout(options.read_timeout)
         .pool_idle_timeout(options.pool_idle_timeout)
         .redirect(reqwest::redirect::Policy::none())
-        .https_only(false);
-    let mut roots = Vec::new();
-    for pem in &options.root_certificates_pem {
-        for der in super::parse_pem_certs(pem)? {
-            let cert = reqwest::Certificate::from_der(&der)
-                .map_err(|e| Error::invalid_argument(format!("root certificate is invalid: {e}")))?;
-            roots.push(cert);
-        }
-    }
-    builder = if options.only_given_roots { builder.tls_certs_only(roots) } else { builder.tls_certs_merge(roots) };
-    if !options.use_env_proxy {
-        builder = builder.no_proxy();
+        .https_only(false)
+        .use_preconfigured_tls(super::tls::client_config(options)?)
+        .no_proxy();
+    if let Some(proxy) = options.proxy.to_reqwest()? {
+        builder = builder.proxy(proxy);
     }
     if let Some(resolver) = &options.resolver {
         builder = builder.dns_resolver(std::sync::Arc::new(super::resolve::ReqwestResolver(resolver.clone())));

@@ -101,3 +101,62 @@ async fn the_default_transport_honours_the_body_limit() {
     let transport = azkv_pipeline::transport::default_transport(&options).unwrap();
     assert_eq!(transport.execute(&Request::new(Method::GET, url.parse().unwrap())).await.unwrap().body.len(), 2048);
 }
+
+/// A stand-in proxy on 127.0.0.1: counts connections, answers each with a 502 and closes.
+async fn counting_proxy() -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let count = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = count.clone();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let mut buf = [0u8; 1024];
+            let _ = stream.read(&mut buf).await;
+            let _ =
+                stream.write_all(b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").await;
+        }
+    });
+    (url, count)
+}
+
+#[tokio::test]
+async fn an_explicit_proxy_is_used_for_remote_hosts_and_never_for_loopback() {
+    use azkv_pipeline::transport::ExplicitProxy;
+    let (proxy_url, proxied) = counting_proxy().await;
+    let server = MockServer::start().await;
+    Mock::given(path("/direct")).respond_with(ResponseTemplate::new(204)).expect(1).mount(&server).await;
+    let proxy = ExplicitProxy::new(&proxy_url).unwrap().with_basic_auth("user", "pw");
+    let client = new_reqwest_client(&TransportOptions::default().with_proxy(proxy)).unwrap();
+    // Loopback: direct, whatever the settings say.
+    let url = format!("{}/direct", server.uri());
+    let resp = HttpClient::execute(&client, &Request::new(Method::GET, url.parse().unwrap())).await.unwrap();
+    assert_eq!(resp.status.as_u16(), 204);
+    assert_eq!(proxied.load(std::sync::atomic::Ordering::SeqCst), 0);
+    // A remote host: through the proxy (which answers 502), never resolved or reached here.
+    let remote = Request::new(Method::GET, "http://vault.example.test/secrets/a".parse().unwrap());
+    let resp = HttpClient::execute(&client, &remote).await.unwrap();
+    assert_eq!(resp.status.as_u16(), 502);
+    assert_eq!(proxied.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
+
+/// The only test in this binary that touches rustls's process-wide provider.
+#[tokio::test]
+async fn building_a_client_leaves_the_process_crypto_provider_to_the_application() {
+    assert!(rustls::crypto::CryptoProvider::get_default().is_none(), "nothing installed a provider yet");
+    let client = new_reqwest_client(&TransportOptions::default()).unwrap();
+    assert!(rustls::crypto::CryptoProvider::get_default().is_none(), "building a client installed a provider");
+    // The application installs its own afterwards, as it may: no panic, and both keep working.
+    rustls::crypto::ring::default_provider().install_default().expect("the process default is still free");
+    let server = MockServer::start().await;
+    Mock::given(path("/p")).respond_with(ResponseTemplate::new(204)).mount(&server).await;
+    let later = new_reqwest_client(&TransportOptions::default()).unwrap();
+    for c in [&client, &later] {
+        let url = format!("{}/p", server.uri());
+        assert_eq!(
+            HttpClient::execute(c, &Request::new(Method::GET, url.parse().unwrap())).await.unwrap().status.as_u16(),
+            204
+        );
+    }
+}
