@@ -41,18 +41,29 @@ pub const DEFAULT_ALLOWED_HEADERS: &[&str] = &[
 /// Query parameters whose values may be logged.
 pub const DEFAULT_ALLOWED_QUERY: &[&str] = &["api-version", "maxresults"];
 
-/// JSON object keys whose values are always redacted in logged bodies.
+/// JSON object keys whose values are always redacted in logged bodies, whatever their JSON
+/// type. Keys match without regard to case, `_` or `-` (`Value`, `clientSecret` and
+/// `client_secret` all match).
 pub const SECRET_JSON_KEYS: &[&str] = &[
     "value",
+    "password",
+    "secret",
+    "client_secret",
+    "assertion",
+    "client_assertion",
     "access_token",
-    "accessToken",
     "refresh_token",
     "id_token",
-    "client_secret",
-    "client_assertion",
-    "password",
     "token",
 ];
+
+/// Whether `key` is one of [`SECRET_JSON_KEYS`], ignoring case, `_` and `-`.
+fn is_secret_key(key: &str) -> bool {
+    let normal =
+        |k: &str| k.chars().filter(|c| *c != '_' && *c != '-').map(|c| c.to_ascii_lowercase()).collect::<String>();
+    let key = normal(key);
+    SECRET_JSON_KEYS.iter().any(|k| normal(k) == key)
+}
 
 /// The URL with user info removed and every query value outside `allowed` redacted.
 pub fn redact_url(url: &Url, allowed_query: &[&str]) -> String {
@@ -91,10 +102,11 @@ fn redact_json(value: &mut serde_json::Value) {
     match value {
         serde_json::Value::Object(map) => {
             for (k, v) in map.iter_mut() {
-                // A list page's `value` is an array of items without secrets: walk into it
-                // (each item is redacted in turn) rather than hide the page.
-                let list_page = k == "value" && v.is_array();
-                if SECRET_JSON_KEYS.contains(&k.as_str()) && !list_page {
+                // A list page's `value` is an array of item objects without secrets: walk into
+                // it (each item is redacted in turn) rather than hide the page. Anything else
+                // under a secret-bearing key goes whole, whatever its type.
+                let list_page = k == "value" && v.as_array().is_some_and(|items| items.iter().all(|i| i.is_object()));
+                if is_secret_key(k) && !list_page {
                     *v = serde_json::Value::String(REDACTED.to_owned());
                 } else {
                     redact_json(v);
@@ -127,9 +139,30 @@ mod tests {
     #[test]
     fn list_pages_stay_readable_but_nested_values_do_not() {
         let shown =
-            redact_body(br#"{"value":[{"id":"https://v/secrets/a","value":"s3cr3t"},["nested"]],"nextLink":null}"#);
+            redact_body(br#"{"value":[{"id":"https://v/secrets/a","value":"s3cr3t"},{"id":"b"}],"nextLink":null}"#);
         assert!(shown.contains("https://v/secrets/a"), "{shown}");
         assert!(!shown.contains("s3cr3t"), "{shown}");
+    }
+
+    #[test]
+    fn secret_keys_match_in_any_case_and_hide_any_type() {
+        for body in [
+            r#"{"Value":"canary"}"#,
+            r#"{"PASSWORD":"canary"}"#,
+            r#"{"clientSecret":"canary"}"#,
+            r#"{"client-assertion":"canary"}"#,
+            r#"{"Refresh_Token":"canary"}"#,
+            r#"{"assertion":"canary","id_token":"canary","secret":"canary","accessToken":"canary"}"#,
+            r#"{"value":["canary"]}"#,
+            r#"{"value":[{"id":"x"},"canary"]}"#,
+            r#"{"value":{"nested":"canary"}}"#,
+            r#"{"items":[{"Secret":{"deep":["canary"]}}]}"#,
+            r#"{"password":12345}"#,
+        ] {
+            let shown = redact_body(body.as_bytes());
+            assert!(!shown.contains("canary") && !shown.contains("12345"), "{body} -> {shown}");
+        }
+        assert!(redact_body(br#"{"contentType":"text/plain"}"#).contains("text/plain"));
     }
 
     #[test]
