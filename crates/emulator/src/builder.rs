@@ -7,6 +7,7 @@ use crate::clock::Clock;
 use crate::controls::Controls;
 use crate::files::PrivateTempDir;
 use crate::handle::EmulatorHandle;
+use crate::server::ConnectionLimits;
 use crate::store::Store;
 use crate::token::TokenIssuer;
 use crate::wire::Policy;
@@ -60,6 +61,7 @@ pub struct EmulatorBuilder {
     ca_temp_dir: bool,
     tls_files: Option<(PathBuf, PathBuf)>,
     repair: bool,
+    limits: ConnectionLimits,
 }
 
 impl Default for EmulatorBuilder {
@@ -79,6 +81,7 @@ impl Default for EmulatorBuilder {
             ca_temp_dir: false,
             tls_files: None,
             repair: false,
+            limits: ConnectionLimits::default(),
         }
     }
 }
@@ -178,6 +181,12 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Connection cap and timeouts (default [`ConnectionLimits::default`]).
+    pub fn connection_limits(mut self, limits: ConnectionLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
     /// Binds, generates the certificates, replays the data directory and starts serving.
     ///
     /// # Errors
@@ -270,7 +279,7 @@ impl EmulatorBuilder {
             let _guard = runtime.enter();
             tokio::net::TcpListener::from_std(listener).map_err(bind_err)?
         };
-        let task = runtime.spawn(crate::server::serve(listener, acceptor, app.clone(), rx));
+        let task = runtime.spawn(crate::server::serve(listener, acceptor, app.clone(), rx, self.limits));
         let url = format!("{scheme}://{authority}");
         tracing::info!(%url, auth = %app.auth, durable = app.store.is_durable(), "emulator listening");
         Ok(EmulatorHandle {
@@ -316,4 +325,26 @@ impl EmulatorBuilder {
         }
         Ok((None, None))
     }
+}
+
+/// An in-memory, plain, `none`-mode app for unit tests that drive the server directly.
+#[cfg(test)]
+pub(crate) fn test_app() -> Arc<App> {
+    Arc::new(App {
+        store: Store::open(None, 0, false).unwrap(),
+        clock: Clock::fixed(1_700_000_000),
+        auth: AuthMode::None,
+        tenant: DEFAULT_TENANT.to_owned(),
+        policy: Policy { recoverable_days: 90, purge_protection: false },
+        issuer: TokenIssuer::new(DEFAULT_TENANT),
+        backup_key: BackupKey::load_or_create(None).unwrap(),
+        identity_header: crate::names::new_version(),
+        scheme: "http",
+        local_authority: "127.0.0.1:0".to_owned(),
+        controls: Controls::default(),
+        seen_api_versions: Default::default(),
+        ca_pem: None,
+        _lock: None,
+        requests_served: Default::default(),
+    })
 }

@@ -44,3 +44,4 @@ pub use builder::{DEFAULT_TENANT, Emulator, EmulatorBuilder};
 pub use clock::Clock;
 pub use errors::{Error, Result};
 pub use handle::EmulatorHandle;
+pub use server::ConnectionLimits;

@@ -1,5 +1,6 @@
 //! Exposure and limits: loopback by default, streamed bodies bounded, request heads bounded
-//! over HTTP/1.1 and HTTP/2, idle half-open connections do not starve other clients.
+//! over HTTP/1.1 and HTTP/2, 2,000 idle and 500 slow connections do not starve other clients, the
+//! connection cap (the timeouts themselves are tested under paused time beside `server.rs`).
 
 use std::io::{Read, Write};
 use std::time::Duration;
@@ -71,13 +72,13 @@ async fn request_heads_are_bounded_over_http1_and_http2() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn idle_connections_do_not_starve_other_clients() {
+async fn two_thousand_idle_connections_do_not_starve_other_clients() {
     let kv = start().await;
-    // 200 connections that never finish a TLS handshake, and 50 that stop mid-request head.
+    // 1,800 connections that never start a TLS handshake, and 200 that stop in the middle of one.
     let mut idle = Vec::new();
-    for i in 0..250 {
+    for i in 0..2_000 {
         let mut s = tokio::net::TcpStream::connect(kv.emu.addr()).await.unwrap();
-        if i >= 200 {
+        if i >= 1_800 {
             use tokio::io::AsyncWriteExt;
             let _ = s.write_all(b"\x16\x03\x01").await; // a TLS record header, then nothing
         }
@@ -88,4 +89,39 @@ async fn idle_connections_do_not_starve_other_clients() {
     }
     drop(idle);
     assert_eq!(kv.get("/secrets").await.status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_request_heads_do_not_starve_other_clients() {
+    let kv = start_with(builder().tls(false).auth(AuthMode::None)).await;
+    let mut slow = Vec::new();
+    for i in 0..500 {
+        use tokio::io::AsyncWriteExt;
+        let mut s = tokio::net::TcpStream::connect(kv.emu.addr()).await.unwrap();
+        let _ = s.write_all(format!("GET /secrets?api-version=2025-07-01 HTTP/1.1\r\nx-slow-{i}: a").as_bytes()).await;
+        slow.push(s);
+    }
+    for _ in 0..20 {
+        assert_eq!(kv.get("/secrets").await.status, 200);
+    }
+}
+
+#[tokio::test]
+async fn at_the_connection_cap_a_client_is_served_once_a_slot_frees() {
+    let mut limits = azkv_emulator::ConnectionLimits::default();
+    limits.max_connections = 3;
+    let kv = start_with(builder().tls(false).auth(AuthMode::None).connection_limits(limits)).await;
+    let held: Vec<_> = [0; 3].iter().map(|_| std::net::TcpStream::connect(kv.emu.addr()).unwrap()).collect();
+    let addr = kv.emu.addr();
+    let waiting = tokio::task::spawn_blocking(move || {
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        s.write_all(b"GET /_emulator/health HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n").unwrap();
+        let mut answer = String::new();
+        let _ = s.read_to_string(&mut answer);
+        answer
+    });
+    drop(held);
+    let answer = waiting.await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
 }
