@@ -16,7 +16,11 @@ const READS: usize = 10_000;
 const READERS: usize = 64;
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> std::process::ExitCode {
+    examples::report(run().await)
+}
+
+async fn run() -> anyhow::Result<()> {
     let vault = examples::open_vault().await?;
     let served = || vault.emulator.as_ref().map(|e| e.requests_served());
     let name = examples::unique_name("cached-reads");
