@@ -210,6 +210,14 @@ impl SecretClient {
         self.run(self.inner.send_request(request))
     }
 
+    /// See [`crate::SecretClient::vault_request`].
+    ///
+    /// # Errors
+    /// As the async method.
+    pub fn vault_request(&self, method: azkv_pipeline::Method, path_and_query: &str) -> Result<Request> {
+        self.inner.vault_request(method, path_and_query)
+    }
+
     /// See [`crate::SecretClient::list_properties_of_secrets`]; an iterator fetching pages as
     /// it goes.
     pub fn list_properties_of_secrets(&self, options: Option<ListOptions>) -> Iter<SecretProperties> {

@@ -184,12 +184,52 @@ impl SecretClient {
 
     /// Sends `request` through the client's pipeline (retries, authentication, logging) and
     /// returns the response whatever its status: for operations the typed API does not cover.
+    /// Build it with [`SecretClient::vault_request`] for a path on the vault.
+    ///
+    /// The request must go to the vault's own origin (scheme, host and port): the challenge
+    /// flow picks the token's audience and tenant from whatever server answers, so a request
+    /// to another origin would let that server choose what token it receives. Such a request
+    /// is refused before anything is sent; send it with a pipeline of your own instead.
     ///
     /// # Errors
-    /// Transport and credential errors; a non-2xx status is returned as a response.
+    /// [`Error::InvalidArgument`] for a URL on another origin; transport and credential
+    /// errors; a non-2xx status is returned as a response.
     pub async fn send_request(&self, mut request: Request) -> Result<Response> {
+        let vault = &self.inner.vault_url;
+        if request.url.origin() != vault.origin() {
+            return Err(Error::InvalidArgument(format!(
+                "send_request only sends to the vault ({}), not to {}",
+                vault.origin().ascii_serialization(),
+                request.url.origin().ascii_serialization()
+            )));
+        }
         let ctx = self.context.clone().with_operation("send_request");
         Ok(self.inner.pipeline.send(&ctx, &mut request).await?)
+    }
+
+    /// A request for `path_and_query` (such as `/secrets/name/?maxresults=5`) on the vault,
+    /// with the client's `api-version` added unless the query names one, as Python's
+    /// `send_request` does for a relative URL.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] when `path_and_query` does not start with `/` or does not parse.
+    pub fn vault_request(&self, method: Method, path_and_query: &str) -> Result<Request> {
+        if !path_and_query.starts_with('/') || path_and_query.starts_with("//") {
+            return Err(Error::InvalidArgument(format!(
+                "`{path_and_query}` is not a path on the vault (it must start with one `/`)"
+            )));
+        }
+        let mut url = self
+            .inner
+            .vault_url
+            .join(path_and_query)
+            .map_err(|e| Error::InvalidArgument(format!("`{path_and_query}` is not a valid path: {e}")))?;
+        if !url.query_pairs().any(|(k, _)| k == operations::API_VERSION_PARAM) {
+            url.query_pairs_mut().append_pair(operations::API_VERSION_PARAM, &self.inner.api_version);
+        }
+        let mut request = Request::new(method, url);
+        request.headers.insert("accept", "application/json");
+        Ok(request)
     }
 
     /// Stores a secret; a new version when the name exists.

@@ -139,6 +139,7 @@ async fn send_request_over_http_to_a_non_loopback_host_sends_nothing() {
     let url = format!("http://vault.example.test:{}/secrets/a?api-version=2025-07-01", addr.port());
     let err = client.send_request(Request::new(Method::GET, url.parse().unwrap())).await.unwrap_err();
     assert!(matches!(err, Error::InvalidArgument(_)), "{err:?}");
+    assert!(err.to_string().contains("only sends to the vault"), "{err}");
     // The call has returned: a connection it opened would already wait in the backlog.
     let accepted = futures::FutureExt::now_or_never(listener.accept());
     assert!(accepted.is_none(), "no connection was even opened");
@@ -177,4 +178,28 @@ async fn a_redirect_to_another_host_is_not_followed() {
     let err = client.get_secret("a").await.unwrap_err();
     assert_eq!(err.status(), Some(307), "{err:?}");
     assert!(elsewhere.received_requests().await.unwrap().is_empty(), "nothing reached the redirect target");
+}
+
+#[tokio::test]
+async fn send_request_to_another_origin_is_refused_and_a_vault_path_works() {
+    let foreign = MockServer::start().await;
+    Mock::given(method("GET")).respond_with(ResponseTemplate::new(200)).mount(&foreign).await;
+    let (server, client, credential, _) = crate::support::setup().await;
+    Mock::given(header("authorization", "Bearer token-1"))
+        .and(path("/secrets/a/"))
+        .and(wiremock::matchers::query_param("api-version", "2025-07-01"))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let request = client.vault_request(Method::GET, "/secrets/a/").unwrap();
+    assert_eq!(client.send_request(request).await.unwrap().status.as_u16(), 204);
+    // Same host, another port: another origin, refused before anything is sent.
+    let url = format!("{}/secrets/a?api-version=2025-07-01", foreign.uri());
+    let err = client.send_request(Request::new(Method::GET, url.parse().unwrap())).await.unwrap_err();
+    assert!(matches!(err, Error::InvalidArgument(_)), "{err:?}");
+    assert!(foreign.received_requests().await.unwrap().is_empty(), "nothing reached the other origin");
+    assert_eq!(credential.calls(), 1);
+    assert!(client.vault_request(Method::GET, "https://elsewhere/x").is_err());
+    assert!(client.vault_request(Method::GET, "//elsewhere/x").is_err());
 }
