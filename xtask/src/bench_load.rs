@@ -129,7 +129,7 @@ pub(crate) fn throughput(cargo: &str, root: &Path, quick: bool) -> anyhow::Resul
     let (rounds, ops, warmup) = if quick { (1, 1000, 200) } else { (5, 5000, 500) };
     let target_dir = root.join("target");
     let mut commands = vec![
-        cargo_ok(cargo, root, &["build", "--release", "-p", "azkv-emulator", "-p", "throughput"], &[])?,
+        cargo_ok(cargo, root, &["build", "--release", "-p", "azkv-emulator", "-p", "throughput", "--features", "azkv-emulator/cli"], &[])?,
         cargo_ok(
             cargo,
             root,

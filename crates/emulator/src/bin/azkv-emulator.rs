@@ -1,116 +1,110 @@
 //! The `azkv-emulator` binary: starts the emulator, prints one JSON `ready` line on stdout, logs on stderr.
+//!
+//! Every flag can also be set with an `AZKV_EMULATOR_*` environment variable (flags win); `--help` lists them.
 
-use azkv_emulator::{AuthMode, Emulator};
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use azkv_emulator::{AuthMode, ConnectionLimits, Emulator};
+use clap::Parser;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
-const HELP: &str = "\
-azkv-emulator: a local Azure Key Vault secrets emulator
-
-USAGE:
-    azkv-emulator [OPTIONS]
-
-OPTIONS:
-    --address IP           address to listen on [default: 127.0.0.1]
-    --port N               port to listen on; 0 picks a free one [default: 0]
-    --no-tls               serve plain HTTP (loopback addresses only)
-    --auth MODE            strict | any | none [default: strict]
-    --tenant ID            tenant in the WWW-Authenticate challenge
-    --data-dir PATH        keep data in PATH (fsync'd log) instead of memory
-    --retention-days N     soft-delete retention, 7 to 90 [default: 90]
-    --purge-protection     refuse purges of deleted secrets
-    --host NAME            also make the certificate valid for NAME (repeatable),
-                           e.g. myvault.localhost (wildcards over one label such as
-                           *.localhost are refused by most TLS clients)
-    --ca-out PATH          write the per-run CA certificate (PEM) to PATH
-                           [default: DATA_DIR/ca.pem, else a file in the temp directory]
-    -h, --help             print this help
-    -V, --version          print the version
-
-On start, one JSON line is printed on stdout:
-    {\"ready\":true,\"url\":...,\"ca_path\":...,\"token_endpoint\":...,\"identity_header\":...}
-Logs go to stderr (filter with RUST_LOG). Stop with Ctrl-C or SIGTERM.
-";
-
-#[derive(Debug)]
+/// A local Azure Key Vault secrets emulator.
+///
+/// On start it prints one JSON line on stdout, with the keys ready, url, ca_path, token_endpoint,
+/// identity_header, auth and controls_auth. Logs go to stderr (filter with RUST_LOG).
+/// Stop it with Ctrl-C or SIGTERM.
+#[derive(Debug, Parser)]
+#[command(name = "azkv-emulator", version, about, long_about = None)]
+#[command(after_help = "Every option can also be set with the environment variable shown beside it; a flag wins \
+over its variable. Boolean variables take true/false. See docs/emulator.md.")]
 struct Args {
+    /// Address to listen on.
+    #[arg(long, env = "AZKV_EMULATOR_ADDRESS", default_value = "127.0.0.1")]
     address: IpAddr,
+    /// Port to listen on; 0 picks a free one (read it from the ready line).
+    #[arg(long, env = "AZKV_EMULATOR_PORT", default_value_t = 0)]
     port: u16,
-    tls: bool,
+    /// Serve plain HTTP (loopback addresses only).
+    #[arg(long, env = "AZKV_EMULATOR_NO_TLS")]
+    no_tls: bool,
+    /// Token checking: strict (tokens this emulator issued), any (any bearer token), none (no authentication).
+    #[arg(long, env = "AZKV_EMULATOR_AUTH", default_value = "strict", value_name = "strict|any|none")]
     auth: AuthMode,
-    tenant: Option<String>,
-    data_dir: Option<PathBuf>,
-    retention_days: u32,
-    purge_protection: bool,
-    ca_out: Option<PathBuf>,
-    hosts: Vec<String>,
+    /// Allow --auth none on a non-loopback address (everything is then open to the network).
+    #[arg(long, env = "AZKV_EMULATOR_ALLOW_REMOTE")]
     allow_remote: bool,
+    /// Tenant in the WWW-Authenticate challenge and in issued tokens.
+    #[arg(long, env = "AZKV_EMULATOR_TENANT", default_value = azkv_emulator::DEFAULT_TENANT)]
+    tenant: String,
+    /// Keep data, the CA and its keys in this directory (created 0700, locked) instead of memory only.
+    #[arg(long, env = "AZKV_EMULATOR_DATA_DIR", value_name = "PATH")]
+    data_dir: Option<PathBuf>,
+    /// Start even if the data log's last record is corrupt (though newline-terminated): drop it.
+    #[arg(long, env = "AZKV_EMULATOR_REPAIR")]
     repair: bool,
+    /// Seed the vault at start from this file, in the format of GET /_emulator/export (replaces the data).
+    #[arg(long, env = "AZKV_EMULATOR_IMPORT", value_name = "FILE")]
+    import: Option<PathBuf>,
+    /// Soft-delete retention in days, 7 to 90.
+    #[arg(long, env = "AZKV_EMULATOR_RETENTION_DAYS", default_value_t = 90)]
+    retention_days: u32,
+    /// Refuse purges of deleted secrets (403).
+    #[arg(long, env = "AZKV_EMULATOR_PURGE_PROTECTION")]
+    purge_protection: bool,
+    /// Also make the certificate valid for NAME (repeatable; comma-separated in the variable), e.g.
+    /// myvault.localhost: most TLS clients refuse a wildcard over one label such as *.localhost.
+    #[arg(long = "host", env = "AZKV_EMULATOR_HOST", value_name = "NAME", value_delimiter = ',')]
+    hosts: Vec<String>,
+    /// Also write the CA certificate (PEM) to PATH [default: DATA_DIR/ca.pem, else a fresh private
+    /// directory under the temp directory; the ready line's ca_path names it].
+    #[arg(long, env = "AZKV_EMULATOR_CA_OUT", value_name = "PATH")]
+    ca_out: Option<PathBuf>,
+    /// Serve this certificate chain (PEM) instead of the emulator's own CA; needs --tls-key.
+    #[arg(long, env = "AZKV_EMULATOR_TLS_CERT", value_name = "PATH", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long, env = "AZKV_EMULATOR_TLS_KEY", value_name = "PATH", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Most connections open at once; further clients wait until one closes.
+    #[arg(long, env = "AZKV_EMULATOR_MAX_CONNECTIONS", default_value_t = ConnectionLimits::default().max_connections)]
+    max_connections: usize,
+    /// Seconds a TLS handshake may take.
+    #[arg(long, env = "AZKV_EMULATOR_TLS_HANDSHAKE_TIMEOUT", value_name = "SECS", default_value_t = 10)]
+    tls_handshake_timeout: u64,
+    /// Seconds a client has to send a whole HTTP/1 request head (also bounds an idle keep-alive connection).
+    #[arg(long, env = "AZKV_EMULATOR_HEADER_READ_TIMEOUT", value_name = "SECS", default_value_t = 30)]
+    header_read_timeout: u64,
+    /// Seconds without a byte either way before a connection is closed.
+    #[arg(long, env = "AZKV_EMULATOR_IDLE_TIMEOUT", value_name = "SECS", default_value_t = 120)]
+    idle_timeout: u64,
 }
 
-enum Parsed {
-    Run(Args),
-    Exit(String),
-}
-
-fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Parsed, String> {
-    let mut a = Args {
-        address: IpAddr::V4(Ipv4Addr::LOCALHOST),
-        port: 0,
-        tls: true,
-        auth: AuthMode::Strict,
-        tenant: None,
-        data_dir: None,
-        retention_days: 90,
-        purge_protection: false,
-        ca_out: None,
-        hosts: Vec::new(),
-        allow_remote: false,
-        repair: false,
-    };
-    while let Some(arg) = it.next() {
-        let (flag, inline) = match arg.split_once('=') {
-            Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
-            _ => (arg.clone(), None),
-        };
-        let mut value =
-            |name: &str| inline.clone().or_else(|| it.next()).ok_or_else(|| format!("{name} needs a value"));
-        match flag.as_str() {
-            "-h" | "--help" => return Ok(Parsed::Exit(HELP.to_owned())),
-            "-V" | "--version" => return Ok(Parsed::Exit(format!("azkv-emulator {}\n", env!("CARGO_PKG_VERSION")))),
-            "--address" => a.address = value("--address")?.parse().map_err(|e| format!("--address: {e}"))?,
-            "--port" => a.port = value("--port")?.parse().map_err(|e| format!("--port: {e}"))?,
-            "--no-tls" => a.tls = false,
-            "--auth" => a.auth = value("--auth")?.parse()?,
-            "--tenant" => a.tenant = Some(value("--tenant")?),
-            "--data-dir" => a.data_dir = Some(PathBuf::from(value("--data-dir")?)),
-            "--retention-days" => {
-                a.retention_days = value("--retention-days")?.parse().map_err(|e| format!("--retention-days: {e}"))?
-            }
-            "--purge-protection" => a.purge_protection = true,
-            "--allow-remote" => a.allow_remote = true,
-            "--repair" => a.repair = true,
-            "--host" => a.hosts.push(value("--host")?),
-            "--ca-out" => a.ca_out = Some(PathBuf::from(value("--ca-out")?)),
-            other => return Err(format!("unknown argument {other:?}; see --help")),
-        }
+/// How to authenticate to `/_emulator/` controls, for the ready line.
+fn controls_auth(mode: AuthMode) -> &'static str {
+    match mode {
+        AuthMode::None => "open: auth mode none needs no credential",
+        _ => "send X-IDENTITY-HEADER with the identity_header value, or a bearer token from token_endpoint",
     }
-    Ok(Parsed::Run(a))
 }
 
 async fn run(a: Args) -> Result<(), String> {
+    let mut limits = ConnectionLimits::default();
+    limits.max_connections = a.max_connections;
+    limits.tls_handshake_timeout = Duration::from_secs(a.tls_handshake_timeout);
+    limits.header_read_timeout = Duration::from_secs(a.header_read_timeout);
+    limits.idle_timeout = Duration::from_secs(a.idle_timeout);
     let mut builder = Emulator::builder()
         .bind(SocketAddr::new(a.address, a.port))
-        .tls(a.tls)
+        .tls(!a.no_tls)
         .auth(a.auth)
+        .tenant(a.tenant)
         .retention_days(a.retention_days)
         .purge_protection(a.purge_protection)
         .allow_remote(a.allow_remote)
-        .repair(a.repair);
-    if let Some(t) = a.tenant {
-        builder = builder.tenant(t);
-    }
+        .repair(a.repair)
+        .connection_limits(limits)
+        .ca_temp_dir(true);
     for h in &a.hosts {
         builder = builder.extra_host(h.clone());
     }
@@ -120,12 +114,23 @@ async fn run(a: Args) -> Result<(), String> {
     if let Some(p) = &a.ca_out {
         builder = builder.ca_out(p.clone());
     }
-    let emulator = builder.ca_temp_dir(true).start().await.map_err(|e| e.to_string())?;
-    let ca_path = emulator.ca_path().map(|p| p.display().to_string());
+    if let (Some(cert), Some(key)) = (&a.tls_cert, &a.tls_key) {
+        builder = builder.tls_files(cert.clone(), key.clone());
+    }
+    // Read the seed before binding, so that a missing file fails fast.
+    let seed = match &a.import {
+        Some(p) => Some(std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?),
+        None => None,
+    };
+    let emulator = builder.start().await.map_err(|e| e.to_string())?;
+    if let (Some(seed), Some(path)) = (seed, &a.import) {
+        emulator.import(&seed).map_err(|e| format!("{}: {e}", path.display()))?;
+        tracing::info!(path = %path.display(), "imported the seed");
+    }
     let ready = serde_json::json!({
         "ready": true,
         "url": emulator.url(),
-        "ca_path": ca_path,
+        "ca_path": emulator.ca_path().map(|p| p.display().to_string()),
         "token_endpoint": emulator.token_endpoint(),
         "identity_header": emulator.identity_header(),
         "auth": a.auth.to_string(),
@@ -136,14 +141,6 @@ async fn run(a: Args) -> Result<(), String> {
     tracing::info!("shutting down");
     emulator.shutdown().await;
     Ok(())
-}
-
-/// How to authenticate to `/_emulator/` controls, for the ready line.
-fn controls_auth(mode: AuthMode) -> &'static str {
-    match mode {
-        AuthMode::None => "open: auth mode none needs no credential",
-        _ => "send X-IDENTITY-HEADER with the identity_header value, or a bearer token from token_endpoint",
-    }
 }
 
 async fn wait_for_signal() {
@@ -169,17 +166,7 @@ async fn wait_for_signal() {
 }
 
 fn main() -> ExitCode {
-    let args = match parse_args(std::env::args().skip(1)) {
-        Ok(Parsed::Run(a)) => a,
-        Ok(Parsed::Exit(text)) => {
-            print!("{text}");
-            return ExitCode::SUCCESS;
-        }
-        Err(e) => {
-            eprintln!("azkv-emulator: {e}");
-            return ExitCode::from(2);
-        }
-    };
+    let args = Args::parse();
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
@@ -205,20 +192,32 @@ fn main() -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::CommandFactory;
 
-    fn parse(args: &[&str]) -> Result<Parsed, String> {
-        parse_args(args.iter().map(|s| s.to_string()))
+    fn parse(args: &[&str]) -> Result<Args, clap::Error> {
+        Args::try_parse_from(std::iter::once("azkv-emulator").chain(args.iter().copied()))
     }
 
     #[test]
     fn parses_flags() {
-        let Ok(Parsed::Run(a)) = parse(&["--port", "8443", "--no-tls", "--auth=any", "--purge-protection"]) else {
-            panic!("expected options")
-        };
-        assert_eq!((a.port, a.tls, a.auth, a.purge_protection), (8443, false, AuthMode::Any, true));
+        let a = parse(&["--port", "8443", "--no-tls", "--auth=any", "--purge-protection", "--host", "a,b"]).unwrap();
+        assert_eq!((a.port, a.no_tls, a.auth, a.purge_protection), (8443, true, AuthMode::Any, true));
+        assert_eq!(a.hosts, ["a", "b"]);
         assert!(parse(&["--auth", "bogus"]).is_err());
         assert!(parse(&["--port"]).is_err());
         assert!(parse(&["--what"]).is_err());
-        assert!(matches!(parse(&["--help"]), Ok(Parsed::Exit(_))));
+        assert!(parse(&["--tls-cert", "c.pem"]).is_err(), "--tls-cert needs --tls-key");
+        assert_eq!(parse(&["--help"]).unwrap_err().kind(), clap::error::ErrorKind::DisplayHelp);
+    }
+
+    #[test]
+    fn every_flag_reads_an_environment_variable() {
+        let cmd = Args::command();
+        for arg in cmd.get_arguments().filter(|a| a.get_long().is_some_and(|l| l != "help" && l != "version")) {
+            let long = arg.get_long().unwrap();
+            let expected = format!("AZKV_EMULATOR_{}", long.to_ascii_uppercase().replace('-', "_"));
+            assert_eq!(arg.get_env().and_then(|e| e.to_str()), Some(expected.as_str()), "--{long}");
+        }
+        cmd.debug_assert();
     }
 }

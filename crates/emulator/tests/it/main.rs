@@ -2,6 +2,7 @@
 
 mod auth;
 mod backup;
+mod cli;
 mod common;
 mod concurrency;
 mod controls;

@@ -1,0 +1,85 @@
+//! The binary's command line: generated help, environment variables, `--import`, the ready line,
+//! and `none` mode refused on a non-loopback address.
+
+use crate::files::fresh_dir;
+use serde_json::{Value, json};
+use std::process::Stdio;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::Command;
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_azkv-emulator"));
+    c.kill_on_drop(true).stdout(Stdio::piped()).stderr(Stdio::piped());
+    c
+}
+
+#[tokio::test]
+async fn help_is_generated_and_names_the_environment_variables() {
+    let out = bin().arg("--help").output().await.unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    for needle in ["--data-dir", "AZKV_EMULATOR_DATA_DIR", "--import", "--max-connections", "--allow-remote"] {
+        assert!(help.contains(needle), "{needle} in {help}");
+    }
+}
+
+#[tokio::test]
+async fn environment_variables_configure_it_and_import_seeds_it() {
+    let dir = fresh_dir("cli");
+    std::fs::create_dir_all(&dir).unwrap();
+    let seed = dir.join("seed.json");
+    let version = "0123456789abcdef0123456789abcdef";
+    let secret = json!({ "name": "Seeded", "versions": [
+        { "version": version, "seq": 0, "value": "from-file", "enabled": true, "created": 1, "updated": 1 } ] });
+    std::fs::write(&seed, json!({ "vaults": { "default": { "secrets": { "seeded": secret } } } }).to_string()).unwrap();
+    // The variables are set on the child only.
+    let mut child = bin()
+        .env("AZKV_EMULATOR_AUTH", "none")
+        .env("AZKV_EMULATOR_NO_TLS", "true")
+        .env("AZKV_EMULATOR_IMPORT", &seed)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let ready: Value = serde_json::from_str(&lines.next_line().await.unwrap().unwrap()).unwrap();
+    for key in ["ready", "url", "ca_path", "token_endpoint", "identity_header", "auth", "controls_auth"] {
+        assert!(ready.get(key).is_some(), "{key} in {ready}");
+    }
+    assert_eq!(ready["auth"], "none");
+    let url = ready["url"].as_str().unwrap();
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    crate::common::install_provider();
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let r = http.get(format!("{url}/secrets/seeded?api-version=2025-07-01")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let body: Value = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
+    assert_eq!(body["value"], "from-file");
+    child.kill().await.unwrap();
+
+    // A bad seed stops the start with a one-line error.
+    std::fs::write(&seed, r#"{"vaults":{"default":{"next_seq":18446744073709551615}}}"#).unwrap();
+    let out = bin().args(["--no-tls", "--auth", "none", "--import"]).arg(&seed).output().await.unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid seed"), "{out:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn none_mode_on_a_non_loopback_address_needs_allow_remote() {
+    let out = bin().args(["--auth", "none", "--address", "0.0.0.0"]).output().await.unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--allow-remote"), "{err}");
+    assert!(out.stdout.is_empty(), "no ready line");
+}
+
+#[tokio::test]
+async fn strict_mode_ready_line_tells_how_to_reach_the_controls() {
+    let mut child = bin().spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let ready: Value = serde_json::from_str(&lines.next_line().await.unwrap().unwrap()).unwrap();
+    assert_eq!(ready["auth"], "strict");
+    assert!(ready["controls_auth"].as_str().unwrap().contains("X-IDENTITY-HEADER"), "{ready}");
+    let ca_path = std::path::PathBuf::from(ready["ca_path"].as_str().unwrap());
+    assert!(ca_path.exists());
+    child.kill().await.unwrap();
+}
