@@ -54,6 +54,12 @@ impl Drop for Guard {
     }
 }
 
+/// `now + by`, saturating instead of panicking on a huge duration.
+fn later(now: std::time::SystemTime, by: std::time::Duration) -> std::time::SystemTime {
+    const CENTURY: std::time::Duration = std::time::Duration::from_secs(100 * 365 * 24 * 3600);
+    now.checked_add(by).or_else(|| now.checked_add(CENTURY)).unwrap_or(now)
+}
+
 impl Inner {
     /// Applies a fetch's result to the entry (when the entry is still the one that started
     /// it: an invalidation or eviction meanwhile leaves the cache alone) and returns what the
@@ -111,7 +117,7 @@ impl Inner {
                             slot.flight = None;
                             slot.refresh_claimed.store(false, std::sync::atomic::Ordering::Release);
                             let backoff = self.options.failure_backoff.max(retry_after.unwrap_or_default());
-                            slot.retry_at = Some(now + backoff);
+                            slot.retry_at = Some(later(now, backoff));
                             let age = slot.age(now);
                             match &slot.value {
                                 Value::Secret(s) if key.version.is_none() && age < self.options.max_stale => {

@@ -295,6 +295,21 @@ fn a_read_outside_a_runtime_is_an_error_not_a_panic() {
     assert_eq!(cache.stats().entries, 0);
 }
 
+#[tokio::test]
+async fn huge_durations_do_not_overflow() {
+    let (fake, time) = (Fake::with(&[("db", "one")]), ManualTime::default());
+    let max = std::time::Duration::MAX;
+    let options = options(&time).with_ttl(max).with_max_stale(max).with_failure_backoff(max).with_negative_ttl(max);
+    let cache = cache(&fake, options.with_refresh_at_percent(99).with_ttl_for("other", secs(1)));
+    cache.get("db").await.unwrap();
+    assert!(cache.get("nope").await.unwrap_err().is_not_found());
+    fake.fail(Fault::Throttle(Some(u64::MAX)), 1);
+    time.advance(secs(2));
+    assert_eq!(cache.get("other").await.unwrap_err().status(), Some(429), "the error, not a panicked fetch");
+    assert_eq!(cache.get("db").await.unwrap().value(), "one");
+    assert!(cache.get("nope").await.unwrap_err().is_not_found());
+}
+
 #[test]
 fn contradictory_options_are_refused_at_construction() {
     let fake = Fake::with(&[]);
