@@ -9,6 +9,9 @@ use crate::wire;
 use azkv_models::{BackupSecretResult, RouteMatch, SecretRestoreParameters};
 use http::StatusCode;
 
+/// The service's message for a backup blob it cannot restore (clients compare this text).
+pub(crate) const INVALID_BLOB: &str = "Backup blob contains invalid or corrupt version.";
+
 /// `POST /secrets/{name}/backup`.
 pub(super) fn backup(app: &App, ctx: &Ctx, route: &RouteMatch) -> Result<Reply, ApiError> {
     let name = name_param(route)?;
@@ -28,10 +31,12 @@ pub(super) fn backup(app: &App, ctx: &Ctx, route: &RouteMatch) -> Result<Reply, 
 
 /// `POST /secrets/restore`: 409 when the name is taken (live or deleted), 400 for a blob that does not verify.
 pub(super) fn restore(app: &App, ctx: &Ctx, body: &[u8]) -> Result<Reply, ApiError> {
-    let params: SecretRestoreParameters = parse_body(body)?;
-    let mut secret = app.backup_key.open(&params.value).ok_or_else(|| {
-        ApiError::bad_parameter("The backup blob is invalid, corrupt or was not made by this emulator.")
+    // A `value` string that is not even base64url is a corrupt blob too, in the service's words.
+    let params: SecretRestoreParameters = parse_body(body).map_err(|e| {
+        let value_is_text = serde_json::from_slice::<serde_json::Value>(body).is_ok_and(|v| v["value"].is_string());
+        if value_is_text { ApiError::bad_parameter(INVALID_BLOB) } else { e }
     })?;
+    let mut secret = app.backup_key.open(&params.value).ok_or_else(|| ApiError::bad_parameter(INVALID_BLOB))?;
     let k = key(&secret.name);
     app.store.write(ctx.now, |state| {
         let vault = state.data.vaults.get(&ctx.vault);

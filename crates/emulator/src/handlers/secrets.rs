@@ -9,7 +9,6 @@ use crate::vault::Ctx;
 use crate::wire;
 use azkv_models::validation;
 use azkv_models::{RouteMatch, SecretAttributes, SecretListResult, SecretSetParameters, SecretUpdateParameters};
-use http::StatusCode;
 use std::collections::BTreeMap;
 
 fn limits(tags: Option<&BTreeMap<String, String>>, content_type: Option<&str>) -> Result<(), ApiError> {
@@ -101,12 +100,14 @@ pub(super) fn get(app: &App, ctx: &Ctx, route: &RouteMatch) -> Result<Reply, Api
         if !version.enabled {
             return Err(ApiError::disabled());
         }
-        if let Some(ct) = out_ct.filter(|ct| version.content_type.as_deref() != Some(ct.as_str())) {
-            return Err(ApiError::new(
-                StatusCode::NOT_IMPLEMENTED,
-                "NotImplemented",
-                format!("Converting this secret to {ct:?} (outContentType) is not supported by the emulator."),
-            ));
+        // Only a secret that backs a certificate can be converted, and the emulator holds none: the
+        // service refuses such a conversion with 400 BadParameter.
+        if let Some(ct) = out_ct {
+            return Err(ApiError::bad_parameter(format!(
+                "outContentType {ct:?} is not supported for secret {}: only secrets that back a certificate can be \
+                 converted.",
+                secret.name
+            )));
         }
         Ok(Reply::json(&wire::bundle(&ctx.base, &secret.name, version, &app.policy, true)))
     })
