@@ -2,6 +2,8 @@
 //!
 //! Lists are sorted by a stable key (secret name, or version creation order), and a page starts
 //! strictly after the key in its token, so concurrent writes never repeat or reorder items.
+//! Callers seek to that key (an ordered-map range, a binary search over versions) instead of scanning,
+//! so the cost of a page does not grow with the size of the vault.
 
 use crate::errors::ApiError;
 use crate::vault::Ctx;
@@ -46,16 +48,23 @@ pub(crate) fn next_link(ctx: &Ctx, path: &str, last_key: &str) -> String {
     link
 }
 
-/// One page of `items` (sorted by key): those after the token, at most `max`, and the next key if more remain.
-pub(crate) fn page<T>(
-    items: impl Iterator<Item = (String, T)>,
-    after: Option<&str>,
-    max: usize,
-) -> (Vec<T>, Option<String>) {
+/// The `(Excluded(after), Unbounded)` range of an ordered map keyed by `String`, or all of it.
+pub(crate) fn after_key(after: Option<&str>) -> (std::ops::Bound<&str>, std::ops::Bound<&str>) {
+    use std::ops::Bound;
+    (after.map_or(Bound::Unbounded, Bound::Excluded), Bound::Unbounded)
+}
+
+/// The sequence number in a versions token.
+pub(crate) fn after_seq(after: Option<&str>) -> Result<Option<u64>, ApiError> {
+    after.map(|a| a.parse::<u64>().map_err(|_| ApiError::bad_parameter("The $skiptoken is invalid."))).transpose()
+}
+
+/// One page of `items`, which already start after the token: at most `max`, and the next key if more remain.
+pub(crate) fn page<T>(items: impl Iterator<Item = (String, T)>, max: usize) -> (Vec<T>, Option<String>) {
     let mut out = Vec::new();
     let mut last = None;
     let mut more = false;
-    for (key, item) in items.filter(|(k, _)| after.is_none_or(|a| k.as_str() > a)) {
+    for (key, item) in items {
         if out.len() == max {
             more = true;
             break;
@@ -96,13 +105,17 @@ mod tests {
 
     #[test]
     fn pages_follow_tokens() {
-        let items = || ["a", "b", "c"].into_iter().map(|k| (k.to_string(), k));
-        let (p1, next) = page(items(), None, 2);
+        let map: std::collections::BTreeMap<String, &str> =
+            ["a", "b", "c"].into_iter().map(|k| (k.into(), k)).collect();
+        let items = |after: Option<&str>| map.range::<str, _>(after_key(after)).map(|(k, v)| (k.clone(), *v));
+        let (p1, next) = page(items(None), 2);
         assert_eq!((p1, next.as_deref()), (vec!["a", "b"], Some("b")));
-        let (p2, next) = page(items(), Some("b"), 2);
+        let (p2, next) = page(items(Some("b")), 2);
         assert_eq!((p2, next), (vec!["c"], None));
-        let (p, next) = page(items(), None, 3);
+        let (p, next) = page(items(None), 3);
         assert_eq!((p.len(), next), (3, None));
+        assert_eq!(after_seq(Some("00000000000000000007")).unwrap(), Some(7));
+        assert!(after_seq(Some("x")).is_err());
     }
 
     #[test]

@@ -54,10 +54,10 @@ pub(super) fn list(app: &App, ctx: &Ctx) -> Result<Reply, ApiError> {
         };
         let items = vault
             .deleted
-            .iter()
+            .range::<str, _>(paging::after_key(after.as_deref()))
             .filter(|(k, _)| !deletion_hidden(state, ctx, k))
             .filter_map(|(k, d)| Some((k.clone(), wire::deleted_item(&ctx.base, d, &app.policy)?)));
-        let (value, next) = paging::page(items, after.as_deref(), max);
+        let (value, next) = paging::page(items, max);
         let next_link = next.map(|k| paging::next_link(ctx, "/deletedsecrets", &k));
         Ok(Reply::json(&DeletedSecretListResult { value, next_link }))
     })

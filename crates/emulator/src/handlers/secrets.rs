@@ -188,10 +188,10 @@ pub(super) fn list(app: &App, ctx: &Ctx) -> Result<Reply, ApiError> {
             |k: &String| state.pending_recover.get(&(ctx.vault.clone(), k.clone())).is_some_and(|p| p.hidden(ctx.now));
         let items = vault
             .secrets
-            .iter()
+            .range::<str, _>(paging::after_key(after.as_deref()))
             .filter(|(k, _)| !hidden(k))
             .filter_map(|(k, s)| Some((k.clone(), wire::item(&ctx.base, s, &app.policy)?)));
-        let (value, next) = paging::page(items, after.as_deref(), max);
+        let (value, next) = paging::page(items, max);
         let next_link = next.map(|k| paging::next_link(ctx, "/secrets", &k));
         Ok(Reply::json(&SecretListResult { value, next_link }))
     })
@@ -201,18 +201,19 @@ pub(super) fn list(app: &App, ctx: &Ctx) -> Result<Reply, ApiError> {
 pub(super) fn versions(app: &App, ctx: &Ctx, route: &RouteMatch) -> Result<Reply, ApiError> {
     let name = name_param(route)?;
     let max = paging::max_results(ctx)?;
-    let after = paging::skip_after(ctx)?;
+    let after = paging::after_seq(paging::skip_after(ctx)?.as_deref())?;
     let k = key(&name);
     app.store.read(ctx.now, |state| {
         let hidden = state.pending_recover.get(&(ctx.vault.clone(), k.clone())).is_some_and(|p| p.hidden(ctx.now));
         let Some(secret) = state.data.vaults.get(&ctx.vault).and_then(|v| v.secrets.get(&k)).filter(|_| !hidden) else {
             return Ok(Reply::json(&SecretListResult::default()));
         };
-        let items = secret
-            .versions
+        // Versions are in increasing seq order (validated on import): seek by binary search.
+        let start = after.map_or(0, |a| secret.versions.partition_point(|v| v.seq <= a));
+        let items = secret.versions[start..]
             .iter()
             .map(|v| (paging::seq_key(v.seq), wire::version_item(&ctx.base, &secret.name, v, &app.policy)));
-        let (value, next) = paging::page(items, after.as_deref(), max);
+        let (value, next) = paging::page(items, max);
         let path = format!("/secrets/{}/versions", secret.name);
         let next_link = next.map(|k| paging::next_link(ctx, &path, &k));
         Ok(Reply::json(&SecretListResult { value, next_link }))

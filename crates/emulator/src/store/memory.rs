@@ -32,11 +32,25 @@ impl Pending {
 }
 
 /// Data plus in-memory-only visibility delays, keyed by `(vault, key)`.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct State {
     pub(crate) data: Snapshot,
     pub(crate) pending_delete: HashMap<(String, String), Pending>,
     pub(crate) pending_recover: HashMap<(String, String), Pending>,
+    /// No deleted secret is due for purging before this time (a lower bound; `i64::MIN`: unknown),
+    /// so that a request does not scan every deleted secret.
+    next_purge: i64,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        Self {
+            data: Snapshot::default(),
+            pending_delete: HashMap::new(),
+            pending_recover: HashMap::new(),
+            next_purge: i64::MIN,
+        }
+    }
 }
 
 impl State {
@@ -46,22 +60,29 @@ impl State {
             Mutation::Recover { vault, key } | Mutation::Purge { vault, key } => {
                 self.pending_delete.remove(&(vault.clone(), key.clone()));
             }
-            Mutation::Delete { vault, key, .. } => {
+            Mutation::Delete { vault, key, scheduled_purge_date, .. } => {
                 self.pending_recover.remove(&(vault.clone(), key.clone()));
+                self.next_purge = self.next_purge.min(*scheduled_purge_date);
             }
             Mutation::Replace { .. } => {
                 self.pending_delete.clear();
                 self.pending_recover.clear();
+                self.next_purge = i64::MIN;
             }
             Mutation::SetVersion { .. } | Mutation::UpdateVersion { .. } | Mutation::Restore { .. } => {}
         }
     }
 
     fn sweep(&mut self, now: i64) {
+        if now < self.next_purge {
+            return;
+        }
         if self.data.sweep(now) > 0 {
             let data = &self.data;
             self.pending_delete.retain(|(v, k), _| data.vaults.get(v).is_some_and(|d| d.deleted.contains_key(k)));
         }
+        let due = self.data.vaults.values().flat_map(|v| v.deleted.values()).map(|d| d.scheduled_purge_date).min();
+        self.next_purge = due.unwrap_or(i64::MAX);
     }
 }
 
