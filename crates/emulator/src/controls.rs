@@ -159,23 +159,16 @@ pub(crate) fn handle(
         }
         ("POST", "faults") => {
             let f: FaultRequest = parse(body)?;
-            let mut q = app.controls.faults.lock().unwrap_or_else(|e| e.into_inner());
-            if q.len() >= MAX_QUEUED_FAULTS {
-                return Err(ApiError::bad_parameter(format!("at most {MAX_QUEUED_FAULTS} faults can be queued")));
-            }
-            if f.count > 0 {
-                q.push_back(f);
-            }
+            push_fault(app, f.kind, f.count, f.retry_after_secs)?;
             Ok((StatusCode::NO_CONTENT, None))
         }
         ("DELETE", "faults") => {
-            app.controls.faults.lock().unwrap_or_else(|e| e.into_inner()).clear();
+            clear_faults(app);
             Ok((StatusCode::NO_CONTENT, None))
         }
         ("POST", "delay") => {
             let d: Delay = parse(body)?;
-            let d = (d.secs.is_some_and(|s| s > 0) || d.polls > 0).then_some(d);
-            *app.controls.delay.lock().unwrap_or_else(|e| e.into_inner()) = d;
+            set_delay(app, Some(d));
             Ok((StatusCode::NO_CONTENT, None))
         }
         ("DELETE", "delay") => {
@@ -201,6 +194,34 @@ pub(crate) fn handle(
         }
         _ => Err(ApiError::new(StatusCode::NOT_FOUND, "NotFound", format!("No emulator control at /_emulator/{rest}"))),
     }
+}
+
+/// Queues `count` faults of `kind`, as `POST /_emulator/faults` does.
+pub(crate) fn push_fault(app: &App, kind: FaultKind, count: u32, retry_after_secs: u64) -> Result<(), ApiError> {
+    let mut q = app.controls.faults.lock().unwrap_or_else(|e| e.into_inner());
+    if q.len() >= MAX_QUEUED_FAULTS {
+        return Err(ApiError::bad_parameter(format!("at most {MAX_QUEUED_FAULTS} faults can be queued")));
+    }
+    if count > 0 {
+        q.push_back(FaultRequest { kind, count, retry_after_secs });
+    }
+    Ok(())
+}
+
+/// How many faulted requests are still queued.
+pub(crate) fn queued_faults(app: &App) -> u64 {
+    app.controls.faults.lock().unwrap_or_else(|e| e.into_inner()).iter().map(|f| u64::from(f.count)).sum()
+}
+
+/// Clears every queued fault.
+pub(crate) fn clear_faults(app: &App) {
+    app.controls.faults.lock().unwrap_or_else(|e| e.into_inner()).clear();
+}
+
+/// Sets (or with `None` clears) the visibility delay of deletions and recoveries.
+pub(crate) fn set_delay(app: &App, delay: Option<Delay>) {
+    let d = delay.filter(|d| d.secs.is_some_and(|s| s > 0) || d.polls > 0);
+    *app.controls.delay.lock().unwrap_or_else(|e| e.into_inner()) = d;
 }
 
 /// Removes every secret, fault and delay, the clock shift, and zeroes the request counter.

@@ -112,6 +112,55 @@ impl EmulatorHandle {
         crate::controls::reset(&self.app).map_err(|e| crate::Error::Control(e.message))
     }
 
+    /// Queues a fault for the next `count` authenticated Key Vault requests (after any already queued),
+    /// as `POST /_emulator/faults` does.
+    ///
+    /// # Errors
+    ///
+    /// [`crate::Error::Control`] when 1,024 entries are already queued.
+    pub fn inject_fault(&self, fault: Fault, count: u32) -> crate::Result<()> {
+        use crate::controls::FaultKind;
+        let (kind, retry_after) = match fault {
+            Fault::Throttle { retry_after_secs } => (FaultKind::Throttle, retry_after_secs),
+            Fault::Unavailable { retry_after_secs } => (FaultKind::Unavailable, retry_after_secs),
+            Fault::Error => (FaultKind::Error, 0),
+            Fault::Drop => (FaultKind::Drop, 0),
+        };
+        crate::controls::push_fault(&self.app, kind, count, retry_after).map_err(|e| crate::Error::Control(e.message))
+    }
+
+    /// How many requests the queued faults will still hit.
+    pub fn queued_faults(&self) -> u64 {
+        crate::controls::queued_faults(&self.app)
+    }
+
+    /// Clears every queued fault (`DELETE /_emulator/faults`).
+    pub fn clear_faults(&self) {
+        crate::controls::clear_faults(&self.app);
+    }
+
+    /// Makes later deletions and recoveries visible only after a delay (`POST /_emulator/delay`);
+    /// `None` removes it (`DELETE /_emulator/delay`).
+    pub fn set_delay(&self, delay: Option<VisibilityDelay>) {
+        let d = delay.map(|d| match d {
+            VisibilityDelay::Secs(s) => crate::controls::Delay { secs: Some(s), polls: 0 },
+            VisibilityDelay::Polls(p) => crate::controls::Delay { secs: None, polls: p },
+        });
+        crate::controls::set_delay(&self.app, d);
+    }
+
+    /// Moves the emulator clock by `secs` (negative: back) and returns the new time, as
+    /// `POST /_emulator/clock` does; shorthand for `clock().advance(secs)`.
+    pub fn advance_clock(&self, secs: i64) -> i64 {
+        self.app.clock.advance(secs)
+    }
+
+    /// A cloneable source of tokens that strict mode accepts, for a credential that outlives a borrow
+    /// of this handle.
+    pub fn token_source(&self) -> TokenSource {
+        TokenSource(self.app.clone())
+    }
+
     /// Mints a token the emulator accepts in strict mode, valid for one hour of emulator time.
     pub fn issue_token(&self) -> String {
         self.app.issuer.issue(crate::token::VAULT_AUDIENCE, self.app.clock.now(), crate::token::LIFETIME_SECS)
@@ -131,6 +180,61 @@ impl EmulatorHandle {
         if let Some(rt) = self.runtime.take() {
             rt.shutdown_background();
         }
+    }
+}
+
+/// A fault for [`EmulatorHandle::inject_fault`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Fault {
+    /// 429 `Throttled` with `Retry-After`.
+    Throttle {
+        /// The `Retry-After` value.
+        retry_after_secs: u64,
+    },
+    /// 503 `ServiceUnavailable` with `Retry-After`.
+    Unavailable {
+        /// The `Retry-After` value.
+        retry_after_secs: u64,
+    },
+    /// 500 `InternalError`.
+    Error,
+    /// The connection is closed without a response.
+    Drop,
+}
+
+/// A visibility delay for [`EmulatorHandle::set_delay`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum VisibilityDelay {
+    /// Visible after this many emulator-clock seconds.
+    Secs(i64),
+    /// Visible after this many polls (GETs of the object) answered 404.
+    Polls(u32),
+}
+
+/// Mints tokens the emulator accepts in strict mode (see [`EmulatorHandle::token_source`]).
+/// `Debug` shows nothing of the signing key.
+#[derive(Clone)]
+pub struct TokenSource(Arc<App>);
+
+impl TokenSource {
+    /// A token valid for one hour of emulator time, and its expiry in emulator-clock Unix seconds.
+    pub fn issue(&self) -> (String, i64) {
+        let now = self.0.clock.now();
+        let token = self.0.issuer.issue(crate::token::VAULT_AUDIENCE, now, crate::token::LIFETIME_SECS);
+        (token, now.saturating_add(crate::token::LIFETIME_SECS))
+    }
+
+    /// The emulator's current time, in Unix seconds (to convert an expiry to wall time).
+    pub fn now(&self) -> i64 {
+        self.0.clock.now()
+    }
+}
+
+impl std::fmt::Debug for TokenSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenSource")
     }
 }
 

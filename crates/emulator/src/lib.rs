@@ -43,5 +43,5 @@ pub use auth::AuthMode;
 pub use builder::{DEFAULT_TENANT, Emulator, EmulatorBuilder};
 pub use clock::Clock;
 pub use errors::{Error, Result};
-pub use handle::EmulatorHandle;
+pub use handle::{EmulatorHandle, Fault, TokenSource, VisibilityDelay};
 pub use server::ConnectionLimits;

@@ -161,3 +161,42 @@ async fn reset_export_import() {
     assert_eq!(kv.get("/secrets/seeded").await.status, 200, "a refused import changes nothing");
     assert_eq!(kv.control(Method::GET, "health", None).await.body["status"], "ok");
 }
+
+#[tokio::test]
+async fn typed_controls_on_the_handle() {
+    use azkv_emulator::{Fault, VisibilityDelay};
+    let kv = start().await;
+    kv.emu.inject_fault(Fault::Throttle { retry_after_secs: 4 }, 2).unwrap();
+    kv.emu.inject_fault(Fault::Error, 1).unwrap();
+    assert_eq!(kv.emu.queued_faults(), 3);
+    for _ in 0..2 {
+        let r = kv.get("/secrets").await;
+        assert_eq!((r.status.as_u16(), r.headers["retry-after"].to_str().unwrap()), (429, "4"));
+    }
+    assert_eq!(kv.get("/secrets").await.status, 500);
+    kv.emu.inject_fault(Fault::Drop, 5).unwrap();
+    kv.emu.clear_faults();
+    assert_eq!(kv.emu.queued_faults(), 0);
+    assert_eq!(kv.get("/secrets").await.status, 200);
+
+    kv.set("d", "v").await;
+    kv.emu.set_delay(Some(VisibilityDelay::Polls(1)));
+    assert_eq!(kv.delete("/secrets/d").await.status, 200);
+    assert_eq!(kv.get("/deletedsecrets/d").await.status, 404, "hidden for one poll");
+    assert_eq!(kv.get("/deletedsecrets/d").await.status, 200);
+    kv.emu.set_delay(None);
+
+    assert_eq!(kv.emu.advance_clock(30), T0 + 30);
+    let seed = kv.emu.export();
+    kv.emu.reset().unwrap();
+    assert_eq!(kv.emu.clock().now(), T0);
+    assert_eq!(kv.get("/deletedsecrets/d").await.status, 404);
+    kv.emu.import(&seed).unwrap();
+    assert_eq!(kv.get("/deletedsecrets/d").await.status, 200);
+    assert!(matches!(kv.emu.import("{\"vaults\":7}"), Err(azkv_emulator::Error::Import(_))));
+    let (token, expires) = kv.emu.token_source().issue();
+    assert_eq!(expires, T0 + 3600);
+    let r = kv.http.get(kv.url("/secrets")).bearer_auth(token).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(format!("{:?}", kv.emu.token_source()), "TokenSource");
+}
