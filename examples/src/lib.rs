@@ -1,19 +1,17 @@
 //! Shared set-up for the runnable examples: a client for a real vault when `KEY_VAULT_NAME` or
 //! `VAULT_URL` is set, otherwise for an embedded emulator started in-process.
 //!
-//! The emulator is reached the way a real deployment is: over HTTPS with a per-run CA,
-//! `https://{name}.vault.azure.net` resolved to the emulator's loopback address, strict token
-//! checking, tokens from its managed-identity endpoint, and challenge resource verification on.
+//! The emulator is reached the way a real deployment is, through `azkv_secrets::emulator` (the
+//! `emulator` feature): over HTTPS with the emulator's CA, `https://{name}.vault.azure.net`
+//! resolved to the emulator's loopback address, strict token checking with tokens the emulator
+//! issued, and challenge resource verification on.
 
 use std::sync::Arc;
 
 use anyhow::Context as _;
 use azkv_emulator::{Emulator, EmulatorHandle};
-use azkv_identity::{
-    CredentialOptions, DefaultAzureCredential, ManagedIdentityCredential, ManagedIdentityCredentialOptions, MapEnv,
-};
+use azkv_identity::DefaultAzureCredential;
 use azkv_pipeline::HttpClient;
-use azkv_pipeline::transport::{TransportOptions, new_reqwest_client};
 use azkv_secrets::{SecretClient, SecretClientBuilder};
 
 /// The README's Rust snippets, compiled and run as doc tests (`cargo test -p examples --doc`).
@@ -106,20 +104,18 @@ pub async fn open_vault_with(
     }
 }
 
-/// Starts an emulator (HTTPS with a per-run CA, strict tokens) and a client for its vault
-/// `name`, the way a real deployment is reached: `https://{name}.vault.azure.net` resolved to
-/// the emulator, the CA trusted, tokens from its managed-identity endpoint, and challenge
-/// resource verification on.
+/// Starts an emulator (HTTPS with its own CA, strict tokens) and a client for its vault `name`:
+/// `azkv_secrets::emulator::emulated_client_with` with the default emulator.
 ///
 /// # Errors
 /// When the emulator or the client cannot start.
 pub async fn emulated_vault(name: &str) -> anyhow::Result<(SecretClient, EmulatorHandle)> {
-    let emulator = start_emulator().await?;
-    let client = emulated_client_builder(&emulator, name)?.build().context("creating the client")?;
-    Ok((client, emulator))
+    azkv_secrets::emulator::emulated_client_with(Emulator::builder(), name)
+        .await
+        .map_err(|e| anyhow::anyhow!(e).context("starting the emulator and its client"))
 }
 
-/// Starts an emulator with the defaults: HTTPS with a per-run CA, strict tokens, in memory.
+/// Starts an emulator with the defaults: HTTPS with its own CA, strict tokens, in memory.
 ///
 /// # Errors
 /// When it cannot bind or generate its certificates.
@@ -127,50 +123,22 @@ pub async fn start_emulator() -> anyhow::Result<EmulatorHandle> {
     Emulator::builder().start().await.context("starting the emulator")
 }
 
-/// A client builder for the emulator's vault `name`, with [`emulator_transport`] and
-/// [`emulator_credential`] set: add policies, logging or options, then `build()`.
+/// A client builder for the emulator's vault `name`, with the emulator's transport and credential set
+/// (`azkv_secrets::emulator::client_builder`): add policies, logging or options, then `build()`.
 ///
 /// # Errors
-/// When the transport or the credential cannot be built.
+/// When the transport cannot be built.
 pub fn emulated_client_builder(emulator: &EmulatorHandle, name: &str) -> anyhow::Result<SecretClientBuilder> {
-    let transport = emulator_transport(emulator, name)?;
-    let credential = emulator_credential(emulator, transport.clone())?;
-    Ok(SecretClient::builder(emulator.vault_url(name)).credential(Arc::new(credential)).transport(transport))
+    azkv_secrets::emulator::client_builder(emulator, name).map_err(|e| anyhow::anyhow!(e))
 }
 
-/// A reqwest transport that ignores proxy variables, trusts the emulator's CA and resolves `{name}.vault.azure.net` to
-/// the emulator's address (and nothing else: every other host resolves as usual).
+/// A reqwest transport that ignores proxy variables, trusts the emulator's CA and resolves
+/// `{name}.vault.azure.net` to the emulator (`azkv_secrets::emulator::transport`).
 ///
 /// # Errors
 /// When the emulator runs without TLS, or the client cannot be built.
 pub fn emulator_transport(emulator: &EmulatorHandle, name: &str) -> anyhow::Result<Arc<dyn HttpClient>> {
-    let ca = emulator.ca_pem().context("the emulator runs without TLS")?.as_bytes().to_vec();
-    let options = TransportOptions::default()
-        .without_proxy()
-        .with_root_certificate_pem(ca)
-        .with_resolve(format!("{name}.vault.azure.net"), emulator.addr());
-    Ok(Arc::new(new_reqwest_client(&options).context("building the transport")?))
-}
-
-/// A [`ManagedIdentityCredential`] pointed at the emulator's token endpoint, as App Service
-/// would set it up (`IDENTITY_ENDPOINT`, `IDENTITY_HEADER`), sending through `transport`.
-///
-/// # Errors
-/// When the credential's settings are refused.
-pub fn emulator_credential(
-    emulator: &EmulatorHandle,
-    transport: Arc<dyn HttpClient>,
-) -> anyhow::Result<ManagedIdentityCredential> {
-    let env = MapEnv::new([
-        (azkv_identity::vars::IDENTITY_ENDPOINT, emulator.token_endpoint()),
-        (azkv_identity::vars::IDENTITY_HEADER, emulator.identity_header().to_owned()),
-    ]);
-    let credential = ManagedIdentityCredential::new(Some(ManagedIdentityCredentialOptions {
-        credential: CredentialOptions::default().with_transport(transport).with_env(Arc::new(env)),
-        ..Default::default()
-    }))
-    .context("setting up the managed identity credential")?;
-    Ok(credential)
+    azkv_secrets::emulator::transport(emulator, name).map_err(|e| anyhow::anyhow!(e))
 }
 
 /// Ends an example: `error: ...` in one line on stderr (the causes joined with `: `) and a

@@ -6,6 +6,8 @@ pub mod blocking;
 mod builder;
 pub mod challenge;
 mod client;
+#[cfg(feature = "emulator")]
+pub mod emulator;
 mod error;
 mod options;
 mod pager;
