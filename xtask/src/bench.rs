@@ -36,11 +36,14 @@ const CONCURRENCY: &[usize] = &[1, 16, 64];
 
 pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
     let quick = args.iter().any(|a| a == "--quick");
-    if let Some(other) = args.iter().find(|a| *a != "--quick") {
-        bail!("unknown argument `{other}` (only --quick)");
+    if let Some(other) = args.iter().find(|a| *a != "--quick" && *a != "--lists") {
+        bail!("unknown argument `{other}` (only --quick, --lists)");
     }
     let root = crate::project_root();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    if args.iter().any(|a| a == "--lists") {
+        return write_lists(&cargo, &root);
+    }
     let criterion_args: &[&str] = if quick {
         &["--warm-up-time", "1", "--measurement-time", "2"]
     } else {
@@ -67,6 +70,17 @@ pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
     let path = root.join("docs").join("benchmarks.md");
     std::fs::write(&path, report).with_context(|| format!("writing {}", path.display()))?;
     println!("==> wrote {}", path.display());
+    write_lists(&cargo, &root)
+}
+
+/// Runs the list benchmark and writes its section of `docs/benchmarks.md` (alone with `--lists`).
+fn write_lists(cargo: &str, root: &Path) -> anyhow::Result<()> {
+    let runs = crate::bench_load::lists(cargo, root)?;
+    let path = root.join("docs").join("benchmarks.md");
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    std::fs::write(&path, crate::bench_load::with_lists(&text, &crate::bench_load::render_lists(&runs)))
+        .with_context(|| format!("writing {}", path.display()))?;
+    println!("==> wrote the list section of {}", path.display());
     Ok(())
 }
 
