@@ -79,9 +79,15 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        // Killed, it cannot remove the CA file it wrote.
+        // Killed, it cannot remove the CA file it wrote, nor the private directory holding it.
         if let Some(ca) = self.ready["ca_path"].as_str() {
             let _ = std::fs::remove_file(ca);
+            let dir = Path::new(ca).parent();
+            if let Some(dir) =
+                dir.filter(|d| d.file_name().is_some_and(|n| n.to_string_lossy().starts_with("azkv-emulator-")))
+            {
+                let _ = std::fs::remove_dir(dir);
+            }
         }
     }
 }
