@@ -38,10 +38,10 @@ async fn no_value_reaches_logs_debug_or_errors() {
     cache.get("warmup").await.unwrap();
     assert_eq!(cache.stats().evictions, 1);
     // Stale after an injected fault.
-    vault.inject("unavailable", 10).await;
+    vault.inject(azkv_emulator::Fault::Unavailable { retry_after_secs: 1 }, 10);
     time.advance(ttl);
     assert_eq!(cache.get("db-password").await.unwrap().value(), CANARY);
-    vault.clear_faults().await;
+    vault.clear_faults();
     // A missing secret, remembered.
     for _ in 0..2 {
         let err = cache.get("no-such-secret").await.unwrap_err();

@@ -1,9 +1,11 @@
-//! Throttling and unavailability injected with `/_emulator/faults`: readers get the stale
+//! Throttling and unavailability injected with the emulator's fault controls (the typed form
+//! of `/_emulator/faults`): readers get the stale
 //! value, with no error, until `max_stale`; then the error; one request per backoff.
 
 use std::time::Duration;
 
 use azkv_cache::CacheOptions;
+use azkv_emulator::Fault;
 use azkv_pipeline::test_util::ManualTime;
 
 use crate::support::vault;
@@ -12,7 +14,7 @@ const TTL: Duration = Duration::from_secs(60);
 const MAX_STALE: Duration = Duration::from_secs(600);
 const BACKOFF: Duration = Duration::from_secs(30);
 
-async fn stale_until_max_stale(kind: &str, expect_status: u16) {
+async fn stale_until_max_stale(kind: &str, fault: Fault, expect_status: u16) {
     let vault = vault(&format!("{kind}vault")).await;
     vault.put("db-password", "one").await;
     let time = ManualTime::default();
@@ -23,7 +25,7 @@ async fn stale_until_max_stale(kind: &str, expect_status: u16) {
         .with_refresh_at_percent(100);
     let cache = vault.cache(&time, options);
     cache.get("db-password").await.unwrap();
-    vault.inject(kind, 1000).await;
+    vault.inject(fault, 1000);
     let before = vault.served();
 
     time.advance(TTL);
@@ -38,7 +40,7 @@ async fn stale_until_max_stale(kind: &str, expect_status: u16) {
         time.advance(BACKOFF);
     }
     assert_eq!(requests, (MAX_STALE - TTL).as_secs() / BACKOFF.as_secs());
-    assert_eq!(1000 - vault.queued().await, requests, "each request met a fault");
+    assert_eq!(1000 - vault.queued(), requests, "each request met a fault");
     let stats = cache.stats();
     assert_eq!((stats.stale_served, stats.errors), (20 * requests, requests), "{stats:?}");
 
@@ -46,7 +48,7 @@ async fn stale_until_max_stale(kind: &str, expect_status: u16) {
     assert_eq!(err.status(), Some(expect_status), "{kind}: past max_stale, the error: {err:?}");
     assert_eq!(cache.stats().entries, 0, "the too-old value is dropped");
 
-    vault.clear_faults().await;
+    vault.clear_faults();
     assert_eq!(cache.get("db-password").await.unwrap().value(), "one", "{kind}: healed");
 }
 
@@ -57,10 +59,10 @@ fn time_since_fetch(time: &ManualTime) -> Duration {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn throttling_serves_the_stale_value_until_max_stale() {
-    stale_until_max_stale("throttle", 429).await;
+    stale_until_max_stale("throttle", Fault::Throttle { retry_after_secs: 1 }, 429).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unavailability_serves_the_stale_value_until_max_stale() {
-    stale_until_max_stale("unavailable", 503).await;
+    stale_until_max_stale("unavailable", Fault::Unavailable { retry_after_secs: 1 }, 503).await;
 }

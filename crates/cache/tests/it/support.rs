@@ -1,19 +1,19 @@
 //! The emulator as a real deployment reaches Key Vault (HTTPS with a per-run CA, strict tokens
 //! from its managed-identity endpoint, `https://{name}.vault.azure.net` resolved to it,
 //! challenge resource verification on), a client without retries behind a gate the tests can
-//! close, the emulator's fault controls, and a cache on a manual clock.
+//! close, the emulator's typed fault controls, and a cache on a manual clock.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use azkv_cache::{CacheOptions, SecretCache};
-use azkv_emulator::{Emulator, EmulatorHandle};
+use azkv_emulator::{Emulator, EmulatorHandle, Fault};
 use azkv_identity::{CredentialOptions, ManagedIdentityCredential, ManagedIdentityCredentialOptions, MapEnv};
 use azkv_pipeline::policies::RetryOptions;
 use azkv_pipeline::test_util::ManualTime;
 use azkv_pipeline::transport::{TransportOptions, new_reqwest_client};
-use azkv_pipeline::{HttpClient, Method, Request, Response};
+use azkv_pipeline::{HttpClient, Request, Response};
 use azkv_secrets::SecretClient;
 use tokio::sync::Semaphore;
 
@@ -62,17 +62,16 @@ pub(crate) struct Vault {
     pub(crate) client: Arc<SecretClient>,
     pub(crate) emulator: EmulatorHandle,
     pub(crate) gate: Arc<GateTransport>,
-    control: Arc<dyn HttpClient>,
 }
 
 pub(crate) async fn vault(name: &str) -> Vault {
     let emulator = Emulator::builder().start().await.unwrap();
-    let (client, gate, control) = client_for(&emulator, name);
-    Vault { client: Arc::new(client), emulator, gate, control }
+    let (client, gate) = client_for(&emulator, name);
+    Vault { client: Arc::new(client), emulator, gate }
 }
 
 /// A client of the emulator's vault `name` on a transport (and connection pool) of its own.
-fn client_for(emulator: &EmulatorHandle, name: &str) -> (SecretClient, Arc<GateTransport>, Arc<dyn HttpClient>) {
+fn client_for(emulator: &EmulatorHandle, name: &str) -> (SecretClient, Arc<GateTransport>) {
     let transport_options = TransportOptions::default()
         .without_proxy()
         .with_root_certificate_pem(emulator.ca_pem().unwrap().as_bytes().to_vec())
@@ -94,7 +93,7 @@ fn client_for(emulator: &EmulatorHandle, name: &str) -> (SecretClient, Arc<GateT
         .retry(RetryOptions::none())
         .build()
         .unwrap();
-    (client, gate, transport)
+    (client, gate)
 }
 
 impl Vault {
@@ -119,32 +118,18 @@ impl Vault {
         self.client.set_secret(name, value, None).await.unwrap();
     }
 
-    async fn control(&self, method: Method, path: &str, body: Option<serde_json::Value>) -> serde_json::Value {
-        let mut request = Request::new(method, format!("{}/_emulator/{path}", self.emulator.url()).parse().unwrap());
-        let (name, value) = self.emulator.control_header();
-        request.headers.insert(name, value);
-        if let Some(body) = body {
-            request.set_json(&body).unwrap();
-        }
-        let response = self.control.execute(&request).await.unwrap();
-        assert!(response.is_success(), "{path}: {}", response.status);
-        if response.body.is_empty() { serde_json::Value::Null } else { response.json().unwrap() }
-    }
-
-    /// Queues `count` faults of `kind` (`throttle`, `unavailable`, `error`, `drop`).
-    pub(crate) async fn inject(&self, kind: &str, count: u32) {
-        let body = serde_json::json!({"kind": kind, "count": count, "retry_after_secs": 1});
-        self.control(Method::POST, "faults", Some(body)).await;
+    /// Queues `count` faults (the typed form of `POST /_emulator/faults`).
+    pub(crate) fn inject(&self, fault: Fault, count: u32) {
+        self.emulator.inject_fault(fault, count).unwrap();
     }
 
     /// Faults still queued.
-    pub(crate) async fn queued(&self) -> u64 {
-        let faults = self.control(Method::GET, "faults", None).await;
-        faults["faults"].as_array().unwrap().iter().map(|f| f["count"].as_u64().unwrap()).sum()
+    pub(crate) fn queued(&self) -> u64 {
+        self.emulator.queued_faults()
     }
 
-    pub(crate) async fn clear_faults(&self) {
-        self.control(Method::DELETE, "faults", None).await;
+    pub(crate) fn clear_faults(&self) {
+        self.emulator.clear_faults();
     }
 }
 
