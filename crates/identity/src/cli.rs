@@ -137,7 +137,9 @@ impl TokenCredential for AzureCliCredential {
         if let Some(tenant) = tenant {
             crate::aad::validate_tenant_id(tenant)?;
         }
-        let key = tenant.map_or_else(TokenRequestOptions::default, |t| TokenRequestOptions::default().with_tenant(t));
+        let mut key =
+            tenant.map_or_else(TokenRequestOptions::default, |t| TokenRequestOptions::default().with_tenant(t));
+        key.refresh = options.refresh;
         self.cache.get_or_fetch(&[resource.as_str()], &key, || self.fetch(&resource, tenant)).await
     }
 }

@@ -16,6 +16,10 @@ pub struct TokenRequestOptions {
     pub tenant_id: Option<String>,
     /// Claims challenge from the service (continuous access evaluation), as sent by it.
     pub claims: Option<String>,
+    /// The service rejected the token it was last given (a 401 carrying it): a cache must
+    /// not answer with that token again, and a credential fetches a new one. Caches still
+    /// bound how often this forces a fetch (see [`crate::TokenCache`]).
+    pub refresh: bool,
 }
 
 impl TokenRequestOptions {
@@ -28,6 +32,12 @@ impl TokenRequestOptions {
     /// Options carrying a claims challenge.
     pub fn with_claims(mut self, claims: impl Into<String>) -> Self {
         self.claims = Some(claims.into());
+        self
+    }
+
+    /// Options saying that the previous token was rejected: fetch a new one.
+    pub fn with_refresh(mut self) -> Self {
+        self.refresh = true;
         self
     }
 }

@@ -35,6 +35,7 @@ mod secret;
 pub mod time;
 pub mod token_cache;
 pub mod transport;
+pub mod www_authenticate;
 
 #[cfg(feature = "test-util")]
 pub mod test_util;
@@ -61,5 +62,8 @@ fn _object_safe(
     _: &dyn TokenCredential,
     _: &dyn time::TimeSource,
     _: &dyn time::AsyncSleep,
+    _: &dyn policies::OnChallenge,
+    _: &dyn policies::retry::ClassifyRetry,
+    _: &dyn transport::Resolve,
 ) {
 }

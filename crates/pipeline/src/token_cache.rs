@@ -13,14 +13,30 @@ use time::OffsetDateTime;
 /// How long a failed refresh waits before the next try while a still-valid token is served.
 pub const REFRESH_RETRY_DELAY: Duration = Duration::from_secs(30);
 
+/// The shortest time between two fetches for one key that the cache starts on its own: a
+/// token issued with less than five minutes to live is reused for this long (or half its
+/// remaining life, when that is shorter) instead of being fetched again on every call.
+pub const MIN_REFRESH_INTERVAL: Duration = Duration::from_secs(30);
+
+/// The shortest time between two forced fetches for one key ([`TokenRequestOptions::refresh`]):
+/// a server that rejects every token gets one new token per interval, not one per request.
+pub const MIN_FORCED_REFRESH_INTERVAL: Duration = Duration::from_secs(30);
+
+/// How long a failed fetch, with no valid token to fall back on, answers for every caller of
+/// that key: concurrent first calls during an outage share one request and its error.
+pub const FAILED_FETCH_HOLD: Duration = Duration::from_secs(5);
+
 /// Cached tokens keyed by scopes and tenant.
 ///
 /// A token is served until [`AccessToken::refresh_at`] (its `refresh_on`, else five minutes
 /// before `expires_on`); then one caller fetches a new one while concurrent callers keep the
 /// still-valid token, or, when there is none, wait for that one fetch (single flight, per
 /// key). When a refresh fails while the old token is still valid, the old token is served and
-/// the next refresh waits [`REFRESH_RETRY_DELAY`]. A request carrying a claims challenge
-/// bypasses the cache (and stores what it gets).
+/// the next refresh waits [`REFRESH_RETRY_DELAY`]; when it fails with no valid token, its
+/// error answers every caller for [`FAILED_FETCH_HOLD`], waiters included. A short-lived token
+/// is reused for [`MIN_REFRESH_INTERVAL`]. A request carrying a claims challenge bypasses the
+/// cache (and stores what it gets); one with [`TokenRequestOptions::refresh`] does too, at most
+/// once per [`MIN_FORCED_REFRESH_INTERVAL`] (a later one gets the token that refresh fetched).
 #[derive(Debug)]
 pub struct TokenCache {
     time: TimeComponents,
@@ -43,7 +59,35 @@ struct Entry {
 #[derive(Debug, Default)]
 struct State {
     token: Option<AccessToken>,
+    /// When the cache fetches again on its own (the token's `refresh_at`, held back for a
+    /// short-lived token).
+    refresh_after: Option<OffsetDateTime>,
     next_attempt: Option<OffsetDateTime>,
+    /// When the last forced fetch ran.
+    last_forced: Option<OffsetDateTime>,
+    /// The last fetch that failed with no valid token to serve: when, and its error.
+    failure: Option<(OffsetDateTime, Failure)>,
+}
+
+/// A failed fetch, kept to answer the callers that share it.
+#[derive(Debug, Clone)]
+struct Failure {
+    message: String,
+    unavailable: bool,
+}
+
+impl Failure {
+    fn of(error: &crate::Error) -> Self {
+        let message = match error {
+            crate::Error::Credential { message, .. } => message.clone(),
+            other => other.to_string(),
+        };
+        Self { message, unavailable: error.is_credential_unavailable() }
+    }
+
+    fn to_error(&self) -> crate::Error {
+        crate::Error::Credential { message: self.message.clone(), unavailable: self.unavailable, source: None }
+    }
 }
 
 enum Lookup {
@@ -55,7 +99,9 @@ enum Lookup {
 impl State {
     fn lookup(&self, now: OffsetDateTime) -> Lookup {
         match &self.token {
-            Some(t) if now < t.refresh_at() => Lookup::Fresh(t.clone()),
+            Some(t) if now < self.refresh_after.unwrap_or_else(|| t.refresh_at()) && now < t.expires_on => {
+                Lookup::Fresh(t.clone())
+            }
             Some(t) if now < t.expires_on => {
                 if self.next_attempt.is_some_and(|n| now < n) {
                     Lookup::Fresh(t.clone())
@@ -90,37 +136,41 @@ impl TokenCache {
         Fut: Future<Output = Result<AccessToken>>,
     {
         let entry = self.entry(scopes, options.tenant_id.as_deref());
-        if options.claims.is_some() {
-            let _gate = entry.gate.lock().await;
-            let token = fetch().await?;
-            let mut state = lock(&entry.state);
-            state.token = Some(token.clone());
-            state.next_attempt = None;
-            return Ok(token);
+        if options.claims.is_some() || options.refresh {
+            return self.forced(&entry, options, fetch).await;
         }
         let stale = match lock(&entry.state).lookup(self.time.now_utc()) {
             Lookup::Fresh(t) => return Ok(t),
             Lookup::Stale(t) => Some(t),
             Lookup::Missing => None,
         };
+        let asked_at = self.time.now_utc();
         let _gate = match (entry.gate.try_lock(), stale) {
             (Ok(gate), _) => gate,
             // Someone is refreshing already: keep using the still-valid token meanwhile.
             (Err(_), Some(stale)) => return Ok(stale),
             (Err(_), None) => entry.gate.lock().await,
         };
-        // Another caller may have fetched while this one waited.
+        // Another caller may have fetched while this one waited, or failed recently.
         let now = self.time.now_utc();
-        let stale = match lock(&entry.state).lookup(now) {
-            Lookup::Fresh(t) => return Ok(t),
-            Lookup::Stale(t) => Some(t),
-            Lookup::Missing => None,
+        let stale = {
+            let state = lock(&entry.state);
+            match state.lookup(now) {
+                Lookup::Fresh(t) => return Ok(t),
+                Lookup::Stale(t) => Some(t),
+                Lookup::Missing => {
+                    if let Some((at, failure)) = &state.failure
+                        && (*at >= asked_at || now < *at + self.failure_hold())
+                    {
+                        return Err(failure.to_error());
+                    }
+                    None
+                }
+            }
         };
         match fetch().await {
             Ok(token) => {
-                let mut state = lock(&entry.state);
-                state.token = Some(token.clone());
-                state.next_attempt = None;
+                self.store(&entry, token.clone(), now);
                 Ok(token)
             }
             Err(e) => match stale {
@@ -129,18 +179,62 @@ impl TokenCache {
                     lock(&entry.state).next_attempt = Some(now + self.retry_delay);
                     Ok(stale)
                 }
-                None => Err(e),
+                None => {
+                    lock(&entry.state).failure = Some((self.time.now_utc(), Failure::of(&e)));
+                    Err(e)
+                }
             },
         }
+    }
+
+    fn failure_hold(&self) -> Duration {
+        FAILED_FETCH_HOLD
+    }
+
+    /// A fetch that bypasses the cached token: a claims challenge always; a rejected token
+    /// at most once per [`MIN_FORCED_REFRESH_INTERVAL`].
+    async fn forced<F, Fut>(&self, entry: &Entry, options: &TokenRequestOptions, fetch: F) -> Result<AccessToken>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<AccessToken>>,
+    {
+        let _gate = entry.gate.lock().await;
+        let now = self.time.now_utc();
+        if options.claims.is_none() {
+            let state = lock(&entry.state);
+            if let (Some(last), Some(token)) = (state.last_forced, &state.token)
+                && now < last + MIN_FORCED_REFRESH_INTERVAL
+                && now < token.expires_on
+            {
+                tracing::debug!("a forced token refresh ran moments ago; reusing its token");
+                return Ok(token.clone());
+            }
+        }
+        let token = fetch().await?;
+        self.store(entry, token.clone(), now);
+        lock(&entry.state).last_forced = Some(now);
+        Ok(token)
+    }
+
+    /// Stores `token`, fetched at `now`, holding back the next fetch of a short-lived one.
+    fn store(&self, entry: &Entry, token: AccessToken, now: OffsetDateTime) {
+        let mut refresh_after = token.refresh_at();
+        let floor = now + MIN_REFRESH_INTERVAL.min(positive(token.expires_on - now) / 2);
+        if refresh_after < floor {
+            refresh_after = floor;
+        }
+        let mut state = lock(&entry.state);
+        state.token = Some(token);
+        state.refresh_after = Some(refresh_after);
+        state.next_attempt = None;
+        state.failure = None;
     }
 
     /// Forgets the token cached for `scopes` and `tenant_id`, so the next call fetches (for
     /// example after the service refused it).
     pub fn invalidate(&self, scopes: &[&str], tenant_id: Option<&str>) {
         let entry = self.entry(scopes, tenant_id);
-        let mut state = lock(&entry.state);
-        state.token = None;
-        state.next_attempt = None;
+        *lock(&entry.state) = State::default();
     }
 
     /// Forgets every cached token.
@@ -155,6 +249,11 @@ impl TokenCache {
         let key = CacheKey { scopes, tenant_id: tenant_id.map(str::to_owned) };
         lock(&self.entries).entry(key).or_default().clone()
     }
+}
+
+/// `d` as a std duration, zero when negative.
+fn positive(d: time::Duration) -> Duration {
+    Duration::try_from(d).unwrap_or(Duration::ZERO)
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -235,5 +334,90 @@ mod tests {
         assert_eq!(t.await.unwrap().token.expose(), "b");
         let t = cache.get_or_fetch(&["s"], &opts, || async { Ok(token("c", &clock, Duration::from_secs(3600))) });
         assert_eq!(t.await.unwrap().token.expose(), "b");
+    }
+
+    fn counting(clock: &ManualTime, calls: &AtomicUsize, valid_for: Duration) -> Result<AccessToken> {
+        let n = calls.fetch_add(1, Ordering::SeqCst);
+        Ok(token(&format!("t{n}"), clock, valid_for))
+    }
+
+    #[tokio::test]
+    async fn a_short_lived_token_is_reused_for_the_minimum_interval() {
+        let clock = ManualTime::default();
+        let cache = TokenCache::new(clock.components());
+        let calls = AtomicUsize::new(0);
+        let opts = TokenRequestOptions::default();
+        let get = || async { counting(&clock, &calls, Duration::from_secs(120)) };
+        for _ in 0..10 {
+            assert_eq!(cache.get_or_fetch(&["s"], &opts, get).await.unwrap().token.expose(), "t0");
+        }
+        clock.advance(MIN_REFRESH_INTERVAL - Duration::from_secs(1));
+        assert_eq!(cache.get_or_fetch(&["s"], &opts, get).await.unwrap().token.expose(), "t0");
+        clock.advance(Duration::from_secs(2));
+        assert_eq!(cache.get_or_fetch(&["s"], &opts, get).await.unwrap().token.expose(), "t1");
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        // A token with 20 s to live is reused for half of that, never past its expiry.
+        let brief = || async { counting(&clock, &calls, Duration::from_secs(20)) };
+        cache.get_or_fetch(&["b"], &opts, brief).await.unwrap();
+        clock.advance(Duration::from_secs(9));
+        cache.get_or_fetch(&["b"], &opts, brief).await.unwrap();
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+        clock.advance(Duration::from_secs(2));
+        cache.get_or_fetch(&["b"], &opts, brief).await.unwrap();
+        assert_eq!(calls.load(Ordering::SeqCst), 4);
+    }
+
+    #[tokio::test]
+    async fn a_rejected_token_forces_one_fetch_per_interval() {
+        let clock = ManualTime::default();
+        let cache = TokenCache::new(clock.components());
+        let calls = AtomicUsize::new(0);
+        let get = || async { counting(&clock, &calls, Duration::from_secs(3600)) };
+        let normal = TokenRequestOptions::default();
+        let forced = TokenRequestOptions::default().with_refresh();
+        assert_eq!(cache.get_or_fetch(&["s"], &normal, get).await.unwrap().token.expose(), "t0");
+        assert_eq!(cache.get_or_fetch(&["s"], &forced, get).await.unwrap().token.expose(), "t1", "never t0 again");
+        for _ in 0..20 {
+            assert_eq!(cache.get_or_fetch(&["s"], &forced, get).await.unwrap().token.expose(), "t1", "no storm");
+        }
+        assert_eq!(cache.get_or_fetch(&["s"], &normal, get).await.unwrap().token.expose(), "t1");
+        clock.advance(MIN_FORCED_REFRESH_INTERVAL);
+        assert_eq!(cache.get_or_fetch(&["s"], &forced, get).await.unwrap().token.expose(), "t2");
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_first_calls_share_one_failing_fetch_per_window() {
+        let clock = ManualTime::default();
+        let cache = Arc::new(TokenCache::new(clock.components()));
+        let calls = Arc::new(AtomicUsize::new(0));
+        let round = |cache: Arc<TokenCache>, calls: Arc<AtomicUsize>| async move {
+            let tasks: Vec<_> = (0..64)
+                .map(|_| {
+                    let (cache, calls) = (cache.clone(), calls.clone());
+                    tokio::spawn(async move {
+                        let fetch = || async {
+                            calls.fetch_add(1, Ordering::SeqCst);
+                            // Let the other callers pile up behind this fetch.
+                            tokio::task::yield_now().await;
+                            Err::<AccessToken, _>(Error::credential("429 from the token endpoint"))
+                        };
+                        cache.get_or_fetch(&["s"], &TokenRequestOptions::default(), fetch).await
+                    })
+                })
+                .collect();
+            for task in tasks {
+                let err = task.await.unwrap().unwrap_err();
+                assert!(err.to_string().contains("429 from the token endpoint"), "{err}");
+            }
+        };
+        round(cache.clone(), calls.clone()).await;
+        assert_eq!(calls.load(Ordering::SeqCst), 1, "64 callers, one request");
+        clock.advance(FAILED_FETCH_HOLD - Duration::from_secs(1));
+        round(cache.clone(), calls.clone()).await;
+        assert_eq!(calls.load(Ordering::SeqCst), 1, "still inside the window");
+        clock.advance(Duration::from_secs(1));
+        round(cache.clone(), calls.clone()).await;
+        assert_eq!(calls.load(Ordering::SeqCst), 2, "one more request per window");
     }
 }

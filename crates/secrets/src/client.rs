@@ -13,7 +13,7 @@ use azkv_pipeline::time::TimeComponents;
 use azkv_pipeline::{Context, Method, Pipeline, Request, Response, TokenCredential, Url};
 use futures::Stream;
 
-use crate::challenge::ChallengeAuthPolicy;
+use crate::challenge::KeyVaultChallenge;
 use crate::options::{ListOptions, SecretClientOptions, SetSecretOptions, UpdateSecretProperties};
 use crate::pager::{Page, Pager};
 use crate::poller::{PollKind, Poller};
@@ -81,7 +81,11 @@ impl SecretClient {
         let options = options.unwrap_or_default();
         let vault_url = parse_vault_url(vault_url)?;
         let time = options.client.time.clone();
-        let auth = ChallengeAuthPolicy::new(credential, options.verify_challenge_resource, time.clone());
+        let auth = azkv_pipeline::policies::BearerTokenPolicy::with_challenge(
+            credential,
+            Arc::new(KeyVaultChallenge::new(options.verify_challenge_resource)),
+            time.clone(),
+        );
         let pipeline = Pipeline::new(
             env!("CARGO_PKG_NAME"),
             env!("CARGO_PKG_VERSION"),

@@ -183,8 +183,9 @@ impl TokenCredential for ManagedIdentityCredential {
     async fn get_token(&self, scopes: &[&str], options: &TokenRequestOptions) -> Result<AccessToken> {
         let resource = resource_for(scopes)?;
         // Managed identity has no tenant or claims parameters: one cache entry per resource.
-        let key = TokenRequestOptions::default();
-        let _ = options;
+        // A rejected token (`refresh`) still makes the cache fetch anew.
+        let mut key = TokenRequestOptions::default();
+        key.refresh = options.refresh;
         self.cache.get_or_fetch(&[resource.as_str()], &key, || self.fetch(&resource)).await
     }
 }

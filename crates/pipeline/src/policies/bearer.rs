@@ -1,12 +1,16 @@
-//! A generic bearer-token policy with a cached, single-flight token.
+//! The bearer-token policy: secure transport only, a cached single-flight token, and a
+//! challenge hook for services that name the token they want in a `401`.
 
+use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use url::Url;
 
 use crate::time::TimeComponents;
-use crate::{Context, Error, Policy, Request, Response, Result, TokenCache, TokenCredential, TokenRequestOptions};
+use crate::{
+    Context, Error, Policy, Request, Response, Result, StatusCode, TokenCache, TokenCredential, TokenRequestOptions,
+};
 
 /// Whether `url` is `https`, or `http` to a loopback host (`localhost`, 127.0.0.0/8, `::1`):
 /// the only places a token may be sent.
@@ -40,14 +44,103 @@ pub fn ensure_secure_for_tokens(request: &Request) -> Result<()> {
     }
 }
 
-/// Adds `Authorization: Bearer <token>` for fixed scopes. A per-try policy.
+/// What a bearer policy asks the credential for: scopes and request options (the tenant, and
+/// claims or a refresh when the service asked for them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TokenTarget {
+    /// The scopes of the token.
+    pub scopes: Vec<String>,
+    /// The tenant, claims and refresh signal.
+    pub options: TokenRequestOptions,
+}
+
+impl TokenTarget {
+    /// A token for `scopes` with default options.
+    pub fn new(scopes: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        Self { scopes: scopes.into_iter().map(Into::into).collect(), options: TokenRequestOptions::default() }
+    }
+
+    /// The same, in `tenant_id`.
+    pub fn with_tenant(mut self, tenant_id: Option<String>) -> Self {
+        self.options.tenant_id = tenant_id;
+        self
+    }
+}
+
+/// A service's challenge protocol, plugged into [`BearerTokenPolicy`] (in the spirit of
+/// azure_core's `OnChallenge`): which token a request needs, and what a `401` answer says.
 ///
-/// Refuses requests that are not `https` unless the host is loopback, before asking the
-/// credential for anything.
+/// **When**: [`OnChallenge::target`] before every try; [`OnChallenge::on_challenge`] after a
+/// `401`, with or without a token on the request.
+/// **Available information**: the request as it will be sent; the `401` response.
+/// **Error behaviour**: an error from either ends the try with that error, and no token is
+/// requested or sent.
+pub trait OnChallenge: Send + Sync + fmt::Debug {
+    /// The token `request` needs, when known; `None` sends it first without a token and
+    /// without its body, to learn the target from the `401` challenge.
+    fn target(&self, request: &Request) -> Option<TokenTarget>;
+
+    /// The token to try after `response`, a `401` to `request`. Refusing (an error) sends no
+    /// token: for example when the challenge names a resource that is not the server's own.
+    ///
+    /// # Errors
+    /// Whatever makes the challenge unacceptable.
+    fn on_challenge(&self, request: &Request, response: &Response) -> Result<TokenTarget>;
+}
+
+/// The [`OnChallenge`] of a service without a challenge protocol: always the same scopes.
+#[derive(Debug, Clone)]
+pub struct FixedScopes(TokenTarget);
+
+impl FixedScopes {
+    /// Always a token for `scopes`.
+    pub fn new(scopes: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        Self(TokenTarget::new(scopes))
+    }
+}
+
+impl OnChallenge for FixedScopes {
+    fn target(&self, _request: &Request) -> Option<TokenTarget> {
+        Some(self.0.clone())
+    }
+
+    fn on_challenge(&self, _request: &Request, _response: &Response) -> Result<TokenTarget> {
+        Ok(self.0.clone())
+    }
+}
+
+/// The claims of a continuous-access-evaluation challenge in `response`'s `WWW-Authenticate`,
+/// base64-decoded when encoded.
+pub fn claims_challenge(response: &Response) -> Option<String> {
+    use base64::Engine;
+    let header = response.headers.get("www-authenticate")?;
+    let challenges = crate::www_authenticate::parse_challenges(header);
+    let claims = challenges.iter().find_map(|c| c.param("claims"))?;
+    let engines = [base64::engine::general_purpose::STANDARD, base64::engine::general_purpose::URL_SAFE_NO_PAD];
+    let decoded = engines
+        .iter()
+        .find_map(|e| e.decode(claims.trim_end_matches('=')).ok().or_else(|| e.decode(claims).ok()))
+        .and_then(|b| String::from_utf8(b).ok());
+    Some(decoded.unwrap_or_else(|| claims.to_owned()))
+}
+
+/// Adds `Authorization: Bearer <token>`: the one bearer path of every azkv client. A per-try
+/// policy.
+///
+/// - Refuses requests that are not `https` unless the host is loopback, before asking the
+///   credential for anything.
+/// - Asks its [`OnChallenge`] which token a request needs; when that is not known yet, sends
+///   the request without a token and without its body, and learns it from the `401`.
+/// - Tokens come from a [`TokenCache`] (refresh ahead, single flight).
+/// - After a `401` to a request that carried a token, asks the challenge again and retries
+///   once: with the claims the service sent, or with [`TokenRequestOptions::refresh`] so that
+///   the cache and the credential fetch a new token rather than the rejected one (at most one
+///   forced fetch per [`crate::token_cache::MIN_FORCED_REFRESH_INTERVAL`]).
 #[derive(Debug)]
 pub struct BearerTokenPolicy {
-    scopes: Vec<String>,
     credential: Arc<dyn TokenCredential>,
+    challenge: Arc<dyn OnChallenge>,
     cache: TokenCache,
 }
 
@@ -63,19 +156,75 @@ impl BearerTokenPolicy {
         scopes: impl IntoIterator<Item = impl Into<String>>,
         time: TimeComponents,
     ) -> Self {
-        Self { scopes: scopes.into_iter().map(Into::into).collect(), credential, cache: TokenCache::new(time) }
+        Self::with_challenge(credential, Arc::new(FixedScopes::new(scopes)), time)
     }
+
+    /// A policy following `challenge`'s protocol.
+    pub fn with_challenge(
+        credential: Arc<dyn TokenCredential>,
+        challenge: Arc<dyn OnChallenge>,
+        time: TimeComponents,
+    ) -> Self {
+        Self { credential, challenge, cache: TokenCache::new(time) }
+    }
+
+    async fn send_with_token(
+        &self,
+        ctx: &Context,
+        request: &mut Request,
+        next: &[Arc<dyn Policy>],
+        target: &TokenTarget,
+    ) -> Result<Response> {
+        let scopes: Vec<&str> = target.scopes.iter().map(String::as_str).collect();
+        let options = &target.options;
+        let token = self.cache.get_or_fetch(&scopes, options, || self.credential.get_token(&scopes, options)).await?;
+        request.headers.insert("authorization", format!("Bearer {}", token.token.expose()));
+        crate::policy::next(ctx, request, next).await
+    }
+}
+
+/// Sends `request` without its body (and so without its content type), then puts the body
+/// back: a challenge is learnt before any payload travels.
+async fn send_bodiless(ctx: &Context, request: &mut Request, next: &[Arc<dyn Policy>]) -> Result<Response> {
+    let body = std::mem::take(&mut request.body);
+    let content_type = request.headers.get("content-type").map(str::to_owned);
+    request.headers.remove("content-type");
+    request.headers.insert("content-length", "0");
+    let outcome = crate::policy::next(ctx, request, next).await;
+    request.headers.remove("content-length");
+    request.body = body;
+    if let Some(ct) = content_type {
+        request.headers.insert("content-type", ct);
+    }
+    outcome
 }
 
 #[async_trait]
 impl Policy for BearerTokenPolicy {
     async fn send(&self, ctx: &Context, request: &mut Request, next: &[Arc<dyn Policy>]) -> Result<Response> {
         ensure_secure_for_tokens(request)?;
-        let scopes: Vec<&str> = self.scopes.iter().map(String::as_str).collect();
-        let options = TokenRequestOptions::default();
-        let token = self.cache.get_or_fetch(&scopes, &options, || self.credential.get_token(&scopes, &options)).await?;
-        request.headers.insert("authorization", format!("Bearer {}", token.token.expose()));
-        crate::policy::next(ctx, request, next).await
+        let target = match self.challenge.target(request) {
+            Some(target) => target,
+            None => {
+                let response = send_bodiless(ctx, request, next).await?;
+                if response.status != StatusCode::UNAUTHORIZED {
+                    return Ok(response);
+                }
+                self.challenge.on_challenge(request, &response)?
+            }
+        };
+        let response = self.send_with_token(ctx, request, next, &target).await?;
+        if response.status != StatusCode::UNAUTHORIZED {
+            return Ok(response);
+        }
+        // A 401 to a token: revoked, rejected early (clock skew), or a claims challenge. Once
+        // more, with a token that is not the rejected one.
+        let mut retry = self.challenge.on_challenge(request, &response)?;
+        match claims_challenge(&response) {
+            Some(claims) => retry.options.claims = Some(claims),
+            None => retry.options.refresh = true,
+        }
+        self.send_with_token(ctx, request, next, &retry).await
     }
 }
 

@@ -7,7 +7,7 @@ pub mod retry;
 pub mod transport;
 pub mod user_agent;
 
-pub use bearer::BearerTokenPolicy;
+pub use bearer::{BearerTokenPolicy, FixedScopes, OnChallenge, TokenTarget};
 pub use logging::{LoggingOptions, LoggingPolicy};
 pub use request_id::RequestIdPolicy;
 pub use retry::{RetryMode, RetryOptions, RetryPolicy};

@@ -1,19 +1,13 @@
-//! Key Vault challenge authentication: discover the tenant and scope from a 401, then send
-//! tokens only to a vault the challenge proved.
+//! Key Vault's challenge protocol: discover the tenant and scope from a 401, and send tokens
+//! only to a vault the challenge proved. The bearer flow itself (cache, header, https check,
+//! one retry after a rejected token) is the pipeline's `BearerTokenPolicy`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use async_trait::async_trait;
-use azkv_pipeline::policies::bearer::ensure_secure_for_tokens;
-use azkv_pipeline::time::TimeComponents;
-use azkv_pipeline::{
-    Context, Error, Policy, Request, Response, Result, StatusCode, TokenCache, TokenCredential, TokenRequestOptions,
-};
-use base64::Engine;
-use bytes::Bytes;
-
-use super::parse::parse_challenges;
+use azkv_pipeline::policies::{OnChallenge, TokenTarget};
+use azkv_pipeline::www_authenticate::parse_challenges;
+use azkv_pipeline::{Error, Request, Response, Result};
 
 /// What a vault's challenge told us.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,27 +66,25 @@ pub fn verify_resource(vault_host: &str, challenge: &VaultChallenge) -> Result<(
     }
 }
 
-/// A per-try policy for Key Vault's challenge-based authentication.
+/// Key Vault's challenge protocol, for [`azkv_pipeline::policies::BearerTokenPolicy`].
 ///
 /// The first request to a vault goes without a token and without its body; the 401 answer's
 /// `WWW-Authenticate` challenge names the tenant and the resource. The resource host must be
 /// a parent domain of the vault host (unless verification is off). The challenge is cached per
-/// vault, so later requests carry a token at once. A later 401 (revoked token, or a claims
-/// challenge from continuous access evaluation) refreshes the token once and resends.
+/// vault (`host:port`), so later requests carry a token at once; a later 401 re-reads it (the
+/// vault may have moved tenant) and the bearer policy retries once with a new token.
 #[derive(Debug)]
-pub struct ChallengeAuthPolicy {
-    credential: Arc<dyn TokenCredential>,
+pub struct KeyVaultChallenge {
     verify_resource: bool,
-    /// Tokens keyed by scope and tenant, shared by every vault this client talks to.
-    tokens: TokenCache,
     /// The challenge each vault (`host:port`) answered with.
     vaults: Mutex<HashMap<String, Arc<VaultChallenge>>>,
 }
 
-impl ChallengeAuthPolicy {
-    /// A policy getting tokens from `credential`.
-    pub fn new(credential: Arc<dyn TokenCredential>, verify_resource: bool, time: TimeComponents) -> Self {
-        Self { credential, verify_resource, tokens: TokenCache::new(time), vaults: Mutex::new(HashMap::new()) }
+impl KeyVaultChallenge {
+    /// The protocol, checking the challenge's resource against the vault host when
+    /// `verify_resource` is on.
+    pub fn new(verify_resource: bool) -> Self {
+        Self { verify_resource, vaults: Mutex::new(HashMap::new()) }
     }
 
     fn vault_key(request: &Request) -> String {
@@ -102,96 +94,40 @@ impl ChallengeAuthPolicy {
     fn cached(&self, key: &str) -> Option<Arc<VaultChallenge>> {
         self.vaults.lock().unwrap_or_else(|p| p.into_inner()).get(key).cloned()
     }
+}
 
-    fn learn(&self, key: String, request: &Request, response: &Response) -> Result<Arc<VaultChallenge>> {
-        let header = response
-            .headers
-            .get("www-authenticate")
-            .ok_or_else(|| Error::credential("the vault answered 401 without a WWW-Authenticate challenge"))?;
-        let challenge = VaultChallenge::parse(header)?;
-        if self.verify_resource {
-            verify_resource(request.url.host_str().unwrap_or_default(), &challenge)?;
-        }
-        let challenge = Arc::new(challenge);
-        self.vaults.lock().unwrap_or_else(|p| p.into_inner()).insert(key, challenge.clone());
-        Ok(challenge)
-    }
-
-    /// Sends `request` with a token for `challenge`. With `refresh`, the cached token is not
-    /// used: a claims challenge goes to the credential, otherwise the cached token is dropped.
-    async fn send_with_token(
-        &self,
-        ctx: &Context,
-        request: &mut Request,
-        next: &[Arc<dyn Policy>],
-        challenge: &VaultChallenge,
-        refresh: Option<Option<String>>,
-    ) -> Result<Response> {
-        let scopes = [challenge.scope.as_str()];
-        let mut options = TokenRequestOptions::default();
-        options.tenant_id = challenge.tenant_id.clone();
-        match refresh {
-            Some(Some(claims)) => options.claims = Some(claims),
-            Some(None) => self.tokens.invalidate(&scopes, options.tenant_id.as_deref()),
-            None => {}
-        }
-        let token =
-            self.tokens.get_or_fetch(&scopes, &options, || self.credential.get_token(&scopes, &options)).await?;
-        request.headers.insert("authorization", format!("Bearer {}", token.token.expose()));
-        azkv_pipeline::policy::next(ctx, request, next).await
+impl VaultChallenge {
+    fn target(&self) -> TokenTarget {
+        TokenTarget::new([self.scope.as_str()]).with_tenant(self.tenant_id.clone())
     }
 }
 
-/// The claims of a CAE challenge, base64-decoded when encoded.
-fn claims_of(response: &Response) -> Option<String> {
-    let header = response.headers.get("www-authenticate")?;
-    let challenges = parse_challenges(header);
-    let claims = challenges.iter().find_map(|c| c.param("claims"))?;
-    let decoded = [base64::engine::general_purpose::STANDARD, base64::engine::general_purpose::URL_SAFE_NO_PAD]
-        .iter()
-        .find_map(|e| e.decode(claims.trim_end_matches('=')).ok().or_else(|| e.decode(claims).ok()))
-        .and_then(|b| String::from_utf8(b).ok());
-    Some(decoded.unwrap_or_else(|| claims.to_owned()))
-}
+impl OnChallenge for KeyVaultChallenge {
+    fn target(&self, request: &Request) -> Option<TokenTarget> {
+        self.cached(&Self::vault_key(request)).map(|c| c.target())
+    }
 
-#[async_trait]
-impl Policy for ChallengeAuthPolicy {
-    async fn send(&self, ctx: &Context, request: &mut Request, next: &[Arc<dyn Policy>]) -> Result<Response> {
-        ensure_secure_for_tokens(request)?;
+    fn on_challenge(&self, request: &Request, response: &Response) -> Result<TokenTarget> {
         let key = Self::vault_key(request);
-        let challenge = match self.cached(&key) {
-            Some(challenge) => challenge,
-            None => {
-                // Discover the challenge with a bodiless request, so that no payload travels
-                // before the vault has proved who it is.
-                let body = std::mem::replace(&mut request.body, Bytes::new());
-                let content_type = request.headers.get("content-type").map(str::to_owned);
-                request.headers.remove("content-type");
-                request.headers.insert("content-length", "0");
-                let response = azkv_pipeline::policy::next(ctx, request, next).await?;
-                request.headers.remove("content-length");
-                request.body = body;
-                if let Some(ct) = content_type {
-                    request.headers.insert("content-type", ct);
+        let parsed = match response.headers.get("www-authenticate") {
+            Some(header) => VaultChallenge::parse(header),
+            None => Err(Error::credential("the vault answered 401 without a WWW-Authenticate challenge")),
+        };
+        let challenge = match (parsed, self.cached(&key)) {
+            (Ok(fresh), Some(known)) if fresh == *known => known,
+            (Ok(fresh), _) => {
+                if self.verify_resource {
+                    verify_resource(request.url.host_str().unwrap_or_default(), &fresh)?;
                 }
-                if response.status != StatusCode::UNAUTHORIZED {
-                    return Ok(response);
-                }
-                self.learn(key.clone(), request, &response)?
+                let fresh = Arc::new(fresh);
+                self.vaults.lock().unwrap_or_else(|p| p.into_inner()).insert(key, fresh.clone());
+                fresh
             }
+            // A 401 to a token without a usable challenge: keep the vault's known one.
+            (Err(_), Some(known)) => known,
+            (Err(e), None) => return Err(e),
         };
-        let response = self.send_with_token(ctx, request, next, &challenge, None).await?;
-        if response.status != StatusCode::UNAUTHORIZED {
-            return Ok(response);
-        }
-        // A 401 with a token: revoked, expired early, or a claims challenge. Re-read the
-        // challenge (the vault may have moved tenant) and try once more with a fresh token.
-        let claims = claims_of(&response);
-        let challenge = match response.headers.get("www-authenticate").map(VaultChallenge::parse) {
-            Some(Ok(fresh)) if fresh != *challenge => self.learn(key, request, &response)?,
-            _ => challenge,
-        };
-        self.send_with_token(ctx, request, next, &challenge, Some(claims)).await
+        Ok(challenge.target())
     }
 }
 

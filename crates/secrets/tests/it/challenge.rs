@@ -118,3 +118,81 @@ fn plain_http_to_a_remote_vault_is_refused_at_construction() {
         SecretClient::new("http://myvault.vault.azure.net", Arc::new(TestCredential::default()), None).unwrap_err();
     assert!(matches!(err, Error::InvalidArgument(_)), "{err:?}");
 }
+
+/// A vault that rejects `rejected` with a 401 and serves any other token; a token endpoint
+/// that hands out `aad-1`, `aad-2`, ... to a real `ClientSecretCredential` (which caches).
+async fn reauth_setup(rejected: &'static [&'static str]) -> (MockServer, MockServer, SecretClient) {
+    let vault = MockServer::start().await;
+    mount_challenge(&vault, "https://vault.azure.net").await;
+    let challenge = format!(
+        r#"Bearer authorization="https://login.microsoftonline.com/{}", resource="https://vault.azure.net""#,
+        crate::support::TENANT
+    );
+    for token in rejected {
+        Mock::given(header("authorization", format!("Bearer {token}").as_str()))
+            .respond_with(ResponseTemplate::new(401).insert_header("WWW-Authenticate", challenge.as_str()))
+            .with_priority(2)
+            .mount(&vault)
+            .await;
+    }
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(bundle(&vault, "a", V1, "v")))
+        .with_priority(3)
+        .mount(&vault)
+        .await;
+    let aad = MockServer::start().await;
+    let issued = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    Mock::given(method("POST"))
+        .respond_with(move |_: &wiremock::Request| {
+            let n = issued.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+            ResponseTemplate::new(200).set_body_json(serde_json::json!({
+                "token_type": "Bearer", "expires_in": 3600, "access_token": format!("aad-{n}"),
+            }))
+        })
+        .mount(&aad)
+        .await;
+    let time = ManualTime::default();
+    let credential_options = azkv_identity::CredentialOptions::default()
+        .with_authority_host(aad.uri())
+        .with_env(Arc::new(azkv_identity::MapEnv::default()))
+        .with_time(time.components());
+    let credential = azkv_identity::ClientSecretCredential::new(
+        crate::support::TENANT,
+        "app",
+        "client-secret",
+        Some(credential_options),
+    )
+    .unwrap();
+    let options = SecretClientOptions::default().with_verify_challenge_resource(false).with_client_options(
+        azkv_pipeline::ClientOptions::default().with_retry(RetryOptions::none()).with_time(time.components()),
+    );
+    let client = SecretClient::new(&vault.uri(), Arc::new(credential), Some(options)).unwrap();
+    (vault, aad, client)
+}
+
+#[tokio::test]
+async fn a_token_the_vault_rejects_early_is_replaced_by_a_new_one_from_the_credential() {
+    let (vault, aad, client) = reauth_setup(&["aad-1"]).await;
+    assert_eq!(client.get_secret("a").await.unwrap().value(), "v");
+    assert_eq!(aad.received_requests().await.unwrap().len(), 2, "the credential fetched past its own cache");
+    let tokens: Vec<String> = authorized_requests(&vault)
+        .await
+        .iter()
+        .map(|r| r.headers.get("authorization").unwrap().to_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(tokens, ["Bearer aad-1", "Bearer aad-2"]);
+    // The new token serves the next calls from the cache.
+    client.get_secret("a").await.unwrap();
+    assert_eq!(aad.received_requests().await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn a_vault_rejecting_every_token_gets_one_forced_refresh_not_a_storm() {
+    let (vault, aad, client) = reauth_setup(&["aad-1", "aad-2", "aad-3", "aad-4"]).await;
+    for _ in 0..10 {
+        let err = client.get_secret("a").await.unwrap_err();
+        assert!(matches!(err, Error::Unauthorized(_)), "{err:?}");
+    }
+    assert_eq!(aad.received_requests().await.unwrap().len(), 2, "one first token, one forced refresh in the interval");
+    assert_eq!(authorized_requests(&vault).await.len(), 20, "each call retried exactly once");
+}

@@ -2,7 +2,8 @@
 //! random text and structured mutations of real challenges never panic, never produce more
 //! than the input holds, and only yield typed (`Credential`) errors; quoted values round-trip.
 
-use azkv_secrets::challenge::{VaultChallenge, parse_challenges, verify_resource};
+use azkv_pipeline::www_authenticate::parse_challenges;
+use azkv_secrets::challenge::{VaultChallenge, verify_resource};
 use proptest::prelude::*;
 
 fn config(cases: u32) -> ProptestConfig {

@@ -23,7 +23,7 @@ impl Challenge {
 /// Never panics; input that makes no sense yields fewer (or no) challenges.
 ///
 /// ```
-/// use azkv_secrets::challenge::parse_challenges;
+/// use azkv_pipeline::www_authenticate::parse_challenges;
 /// let c = parse_challenges(r#"Bearer authorization="https://login.microsoftonline.com/t1", resource="https://vault.azure.net""#);
 /// assert_eq!(c[0].param("resource"), Some("https://vault.azure.net"));
 /// ```
