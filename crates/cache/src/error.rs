@@ -109,6 +109,7 @@ mod tests {
             message: Some("message".into()),
             inner_code: inner.map(str::to_owned),
             headers: Headers::new(),
+            retry_after: None,
         }
     }
 

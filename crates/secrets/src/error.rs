@@ -149,11 +149,7 @@ impl From<azkv_pipeline::Error> for Error {
                     403 => Self::Forbidden(http),
                     404 => Self::NotFound(http),
                     409 => Self::Conflict(http),
-                    429 => {
-                        let retry_after =
-                            azkv_pipeline::policies::retry::retry_after(&http.headers, std::time::SystemTime::now());
-                        Self::Throttled { error: http, retry_after }
-                    }
+                    429 => Self::Throttled { retry_after: http.retry_after, error: http },
                     _ => Self::Service(http),
                 }
             }
