@@ -109,7 +109,6 @@ mod tests {
             message: Some("message".into()),
             inner_code: inner.map(str::to_owned),
             headers: Headers::new(),
-            retry_after: None,
         }
     }
 

@@ -14,7 +14,8 @@ pub enum AuthMode {
     Strict,
     /// Any non-empty bearer token; requests without one still get the challenge.
     Any,
-    /// No authentication at all: no challenge, no token needed.
+    /// No authentication: no token needed. A write sent without a token and without its body
+    /// (an SDK's challenge discovery) still gets the challenge, so that SDKs work unchanged.
     None,
 }
 
@@ -86,6 +87,24 @@ pub(crate) fn check(
         };
         unauthorized(tenant, message)
     })
+}
+
+/// In [`AuthMode::None`], the answer to an SDK's challenge discovery: a request without
+/// `Authorization` and without the body its operation needs. Every official SDK (and azkv)
+/// sends a write's first request that way and expects the service's 401 challenge before it
+/// sends the body; the service always challenges, so serving the bodiless request would answer
+/// "body missing" to every first write. Any other request is served without authentication.
+pub(crate) fn discovery_probe(
+    mode: AuthMode,
+    headers: &HeaderMap,
+    needs_body: bool,
+    body_is_empty: bool,
+    tenant: &str,
+) -> Result<(), ApiError> {
+    if mode == AuthMode::None && needs_body && body_is_empty && !headers.contains_key(http::header::AUTHORIZATION) {
+        return Err(unauthorized(tenant, "AKV10000: Request is missing a Bearer or PoP token."));
+    }
+    Ok(())
 }
 
 /// Compares two byte strings in time that depends only on their lengths.

@@ -203,6 +203,13 @@ async fn route(
         .and_then(|m| match_route(m, path))
         .ok_or_else(|| no_route(&parts.method, path))?;
     let bytes = read_body(body, &parts.headers).await?;
+    auth::discovery_probe(
+        app.auth,
+        &parts.headers,
+        route.operation.request_body.is_some(),
+        bytes.is_empty(),
+        &app.tenant,
+    )?;
     let authority = vault::authority(&parts.uri, &parts.headers, &app.local_authority);
     let ctx = Ctx {
         base: format!("{}://{authority}", app.scheme),

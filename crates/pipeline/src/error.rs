@@ -186,9 +186,6 @@ pub struct HttpError {
     pub inner_code: Option<String>,
     /// Response headers, with every header outside the logging allow-list redacted.
     pub headers: Headers,
-    /// The wait the service asked for (`x-ms-retry-after-ms`, `retry-after-ms`, `Retry-After`),
-    /// computed once, by the client's clock, when the response became this error.
-    pub retry_after: Option<std::time::Duration>,
 }
 
 impl fmt::Display for HttpError {
@@ -340,7 +337,6 @@ mod tests {
             message: Some("Secret is deleted".into()),
             inner_code: Some("ObjectIsDeletedButRecoverable".into()),
             headers: Headers::new(),
-            retry_after: None,
         });
         assert_eq!(e.to_string(), "HTTP 409 Conflict (Conflict/ObjectIsDeletedButRecoverable): Secret is deleted");
         assert_eq!(e.status(), Some(StatusCode::CONFLICT));

@@ -62,6 +62,12 @@ fn _object_safe(
     _: &dyn TokenCredential,
     _: &dyn time::TimeSource,
     _: &dyn time::AsyncSleep,
+) {
+}
+
+/// The same for the hooks of the built-in policies and transport.
+#[allow(dead_code)]
+fn _object_safe_hooks(
     _: &dyn policies::OnChallenge,
     _: &dyn policies::retry::ClassifyRetry,
     _: &dyn transport::Resolve,

@@ -63,27 +63,13 @@ impl Response {
     /// # Errors
     /// [`Error::Http`] with the service's code and message.
     pub fn error_for_status(self) -> Result<Self> {
-        self.error_for_status_at(std::time::SystemTime::now())
-    }
-
-    /// As [`Response::error_for_status`], dating an HTTP-date `Retry-After` from `now` (the
-    /// client's injected clock).
-    ///
-    /// # Errors
-    /// As [`Response::error_for_status`].
-    pub fn error_for_status_at(self, now: std::time::SystemTime) -> Result<Self> {
-        if self.is_success() { Ok(self) } else { Err(self.into_error_at(now)) }
+        if self.is_success() { Ok(self) } else { Err(self.into_error()) }
     }
 
     /// The [`Error::Http`] this response stands for: code and message from an Azure error
     /// body (`{"error":{"code","message","innererror"}}`) or the `x-ms-error-code` header;
     /// headers redacted.
     pub fn into_error(self) -> Error {
-        self.into_error_at(std::time::SystemTime::now())
-    }
-
-    /// As [`Response::into_error`], dating an HTTP-date `Retry-After` from `now`.
-    pub fn into_error_at(self, now: std::time::SystemTime) -> Error {
         let parsed = serde_json::from_slice::<serde_json::Value>(&self.body).ok();
         let error = parsed.as_ref().and_then(|v| v.get("error"));
         let text = |v: Option<&serde_json::Value>, key: &str| {
@@ -103,7 +89,6 @@ impl Response {
             code,
             message: text(error, "message"),
             inner_code,
-            retry_after: crate::policies::retry::retry_after(&self.headers, now),
             headers: self.headers.redacted(crate::redact::DEFAULT_ALLOWED_HEADERS),
         })
     }

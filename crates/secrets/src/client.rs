@@ -179,7 +179,10 @@ impl SecretClient {
     async fn call(&self, operation: &'static str, mut request: Request) -> Result<Response> {
         let ctx = self.context.clone().with_operation(operation);
         let response = self.inner.pipeline.send(&ctx, &mut request).await?;
-        Ok(response.error_for_status_at(self.inner.time.time_source.now())?)
+        if response.is_success() {
+            return Ok(response);
+        }
+        Err(Error::from_response(response, self.inner.time.time_source.now()))
     }
 
     async fn call_json<T: serde::de::DeserializeOwned>(&self, operation: &'static str, request: Request) -> Result<T> {

@@ -102,6 +102,16 @@ fn transport_hint(error: &azkv_pipeline::Error) -> &'static str {
 }
 
 impl Error {
+    /// The error an unsuccessful `response` stands for; a 429's requested wait is computed
+    /// once, here, with `now` from the client's injected clock.
+    pub(crate) fn from_response(response: azkv_pipeline::Response, now: std::time::SystemTime) -> Self {
+        let wait = azkv_pipeline::policies::retry::retry_after(&response.headers, now);
+        match Self::from(response.into_error()) {
+            Self::Throttled { error, .. } => Self::Throttled { error, retry_after: wait },
+            other => other,
+        }
+    }
+
     /// Whether this is an [`Error::OutcomeUnknown`]: a write that may have been applied.
     pub fn is_outcome_unknown(&self) -> bool {
         matches!(self, Self::OutcomeUnknown(_))
@@ -149,7 +159,8 @@ impl From<azkv_pipeline::Error> for Error {
                     403 => Self::Forbidden(http),
                     404 => Self::NotFound(http),
                     409 => Self::Conflict(http),
-                    429 => Self::Throttled { retry_after: http.retry_after, error: http },
+                    // The wait is dated by the client's clock in `from_response`.
+                    429 => Self::Throttled { error: http, retry_after: None },
                     _ => Self::Service(http),
                 }
             }
@@ -171,7 +182,7 @@ mod tests {
         let body = serde_json::json!({"error": {"code": "C", "message": "m", "innererror": {"code": "I"}}});
         let mut resp = Response::json_body(StatusCode::from_u16(status).unwrap(), &body);
         resp.headers = headers;
-        Error::from(resp.into_error())
+        Error::from_response(resp, std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000))
     }
 
     #[test]
@@ -189,6 +200,17 @@ mod tests {
                 assert_eq!(retry_after, Some(Duration::from_secs(3)));
                 assert_eq!(error.inner_code.as_deref(), Some("I"));
             }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_dated_retry_after_counts_from_the_clients_clock() {
+        let mut h = Headers::new();
+        // 1_700_000_000 is Tue, 14 Nov 2023 22:13:20 GMT: the clock `from_status` passes.
+        h.insert("retry-after", "Tue, 14 Nov 2023 22:13:30 GMT");
+        match from_status(429, h) {
+            Error::Throttled { retry_after, .. } => assert_eq!(retry_after, Some(Duration::from_secs(10))),
             other => panic!("{other:?}"),
         }
     }

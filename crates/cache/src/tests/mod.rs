@@ -45,7 +45,6 @@ fn http(status: u16, code: &str, inner: Option<&str>) -> HttpError {
         message: Some(format!("{code} (fake)")),
         inner_code: inner.map(str::to_owned),
         headers: Headers::new(),
-        retry_after: None,
     }
 }
 

@@ -90,3 +90,42 @@ async fn token_endpoint_issues_tokens_strict_mode_accepts() {
     let token = r.body["access_token"].as_str().unwrap();
     assert_eq!(kv.http.get(kv.url("/secrets")).bearer_auth(token).send().await.unwrap().status(), 401);
 }
+
+#[tokio::test]
+async fn none_mode_challenges_only_a_bodiless_write_without_a_token() {
+    let kv = start_with(builder().auth(AuthMode::None)).await;
+    // An SDK's discovery request for a write: the challenge, as the service would send.
+    let r = kv.http.put(kv.url("/secrets/a")).header("content-length", "0").send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(
+        r.headers().get("www-authenticate").unwrap().to_str().unwrap().contains("resource=\"https://vault.azure.net\"")
+    );
+    // The same write with its body, with or without a token: served.
+    let r = kv
+        .http
+        .put(kv.url("/secrets/a"))
+        .header("content-type", "application/json")
+        .body(r#"{"value":"v"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = kv
+        .http
+        .put(kv.url("/secrets/a"))
+        .bearer_auth("anything")
+        .header("content-type", "application/json")
+        .body(r#"{"value":"w"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // A bodiless write with a token, and operations that take no body: served as they are.
+    let r =
+        kv.http.put(kv.url("/secrets/a")).bearer_auth("anything").header("content-length", "0").send().await.unwrap();
+    assert_eq!(r.status(), 400, "a token means this is no discovery: the missing body is the answer");
+    let r = kv.http.get(kv.url("/secrets/a")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let r = kv.http.post(kv.url("/secrets/a/backup")).header("content-length", "0").send().await.unwrap();
+    assert_eq!(r.status(), 200);
+}
