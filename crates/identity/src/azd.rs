@@ -26,11 +26,20 @@ pub struct AzureDeveloperCliCredentialOptions {
     pub timeout: Duration,
     /// The clock.
     pub time: TimeComponents,
+    /// Tenants besides `tenant_id` that a service may ask for (`"*"` for any); with no
+    /// `tenant_id`, the credential follows the service's tenant.
+    pub additionally_allowed_tenants: Vec<String>,
 }
 
 impl Default for AzureDeveloperCliCredentialOptions {
     fn default() -> Self {
-        Self { tenant_id: None, program: None, timeout: Duration::from_secs(10), time: TimeComponents::default() }
+        Self {
+            tenant_id: None,
+            program: None,
+            timeout: Duration::from_secs(10),
+            time: TimeComponents::default(),
+            additionally_allowed_tenants: Vec::new(),
+        }
     }
 }
 
@@ -43,6 +52,7 @@ impl Default for AzureDeveloperCliCredentialOptions {
 #[derive(Debug)]
 pub struct AzureDeveloperCliCredential {
     tenant_id: Option<String>,
+    tenants: crate::tenant::TenantPolicy,
     program: PathBuf,
     timeout: Duration,
     cache: TokenCache,
@@ -66,7 +76,9 @@ impl AzureDeveloperCliCredential {
             crate::aad::validate_tenant_id(tenant)?;
         }
         let default_program = if cfg!(windows) { "azd.exe" } else { "azd" };
+        let process_env = crate::env::or_process(None);
         Ok(Self {
+            tenants: crate::tenant::TenantPolicy::new(&options.additionally_allowed_tenants, process_env.as_ref()),
             tenant_id: options.tenant_id,
             program: options.program.unwrap_or_else(|| PathBuf::from(default_program)),
             timeout: options.timeout,
@@ -110,7 +122,11 @@ impl TokenCredential for AzureDeveloperCliCredential {
         for scope in scopes {
             check_argument("a scope", scope)?;
         }
-        let tenant = options.tenant_id.as_deref().or(self.tenant_id.as_deref());
+        let tenant = self.tenants.resolve(
+            "AzureDeveloperCliCredential",
+            self.tenant_id.as_deref(),
+            options.tenant_id.as_deref(),
+        )?;
         if let Some(tenant) = tenant {
             crate::aad::validate_tenant_id(tenant)?;
         }

@@ -29,6 +29,9 @@ pub struct AzureCliCredentialOptions {
     pub timeout: Duration,
     /// The clock.
     pub time: TimeComponents,
+    /// Tenants besides `tenant_id` that a service may ask for (`"*"` for any); with no
+    /// `tenant_id`, the credential follows the service's tenant.
+    pub additionally_allowed_tenants: Vec<String>,
     /// The UTC offset of the CLI's local-time `expiresOn`, used only when its output has no
     /// `expires_on`; `None` for this machine's offset (UTC when it cannot be found).
     pub local_offset: Option<UtcOffset>,
@@ -42,6 +45,7 @@ impl Default for AzureCliCredentialOptions {
             timeout: Duration::from_secs(10),
             time: TimeComponents::default(),
             local_offset: None,
+            additionally_allowed_tenants: Vec::new(),
         }
     }
 }
@@ -56,6 +60,7 @@ impl Default for AzureCliCredentialOptions {
 #[derive(Debug)]
 pub struct AzureCliCredential {
     tenant_id: Option<String>,
+    tenants: crate::tenant::TenantPolicy,
     program: PathBuf,
     timeout: Duration,
     local_offset: UtcOffset,
@@ -83,7 +88,9 @@ impl AzureCliCredential {
             crate::aad::validate_tenant_id(tenant)?;
         }
         let default_program = if cfg!(windows) { "az.cmd" } else { "az" };
+        let process_env = crate::env::or_process(None);
         Ok(Self {
+            tenants: crate::tenant::TenantPolicy::new(&options.additionally_allowed_tenants, process_env.as_ref()),
             tenant_id: options.tenant_id,
             program: options.program.unwrap_or_else(|| PathBuf::from(default_program)),
             timeout: options.timeout,
@@ -133,7 +140,8 @@ impl TokenCredential for AzureCliCredential {
     async fn get_token(&self, scopes: &[&str], options: &TokenRequestOptions) -> Result<AccessToken> {
         let resource = resource_for(scopes)?;
         check_argument("the scope", &resource)?;
-        let tenant = options.tenant_id.as_deref().or(self.tenant_id.as_deref());
+        let tenant =
+            self.tenants.resolve("AzureCliCredential", self.tenant_id.as_deref(), options.tenant_id.as_deref())?;
         if let Some(tenant) = tenant {
             crate::aad::validate_tenant_id(tenant)?;
         }

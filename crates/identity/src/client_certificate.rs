@@ -50,6 +50,7 @@ pub struct ClientCertificateCredential {
     send_chain: bool,
     aad: AadClient,
     cache: TokenCache,
+    tenants: crate::tenant::TenantPolicy,
 }
 
 impl fmt::Debug for ClientCertificateCredential {
@@ -115,6 +116,7 @@ impl ClientCertificateCredential {
             send_chain,
             aad: options.credential.aad_client()?,
             cache: TokenCache::new(options.credential.time.clone()),
+            tenants: options.credential.tenant_policy(),
         })
     }
 
@@ -180,6 +182,7 @@ impl ClientCertificateCredential {
 #[async_trait]
 impl TokenCredential for ClientCertificateCredential {
     async fn get_token(&self, scopes: &[&str], options: &TokenRequestOptions) -> Result<AccessToken> {
+        let options = &self.tenants.apply("ClientCertificateCredential", &self.tenant_id, options)?;
         self.cache.get_or_fetch(scopes, options, || self.fetch(scopes, options)).await
     }
 }

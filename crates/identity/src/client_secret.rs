@@ -18,6 +18,7 @@ pub struct ClientSecretCredential {
     secret: Secret,
     aad: AadClient,
     cache: TokenCache,
+    tenants: crate::tenant::TenantPolicy,
 }
 
 impl ClientSecretCredential {
@@ -48,7 +49,15 @@ impl ClientSecretCredential {
         if secret.is_empty() {
             return Err(Error::invalid_argument("client secret must not be empty"));
         }
-        Ok(Self { tenant_id, client_id, secret, aad: options.aad_client()?, cache: TokenCache::new(options.time) })
+        let tenants = options.tenant_policy();
+        Ok(Self {
+            tenant_id,
+            client_id,
+            secret,
+            aad: options.aad_client()?,
+            cache: TokenCache::new(options.time),
+            tenants,
+        })
     }
 
     async fn fetch(&self, scopes: &[&str], options: &TokenRequestOptions) -> Result<AccessToken> {
@@ -70,6 +79,7 @@ impl ClientSecretCredential {
 #[async_trait]
 impl TokenCredential for ClientSecretCredential {
     async fn get_token(&self, scopes: &[&str], options: &TokenRequestOptions) -> Result<AccessToken> {
+        let options = &self.tenants.apply("ClientSecretCredential", &self.tenant_id, options)?;
         self.cache.get_or_fetch(scopes, options, || self.fetch(scopes, options)).await
     }
 }

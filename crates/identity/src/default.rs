@@ -109,7 +109,10 @@ impl DefaultAzureCredential {
                 "DefaultAzureCredential has no source left: every credential is excluded",
             ));
         }
-        let common = options.credential;
+        let mut common = options.credential;
+        if common.additionally_allowed_tenants.is_empty() {
+            common.additionally_allowed_tenants = crate::tenant::allowed_from_env(env.as_ref());
+        }
         let mut sources: Vec<(String, Arc<dyn TokenCredential>)> = Vec::new();
         for (i, name) in SOURCES.iter().enumerate().filter(|(i, _)| wanted[*i]) {
             let source: Arc<dyn TokenCredential> = match i {
@@ -130,12 +133,17 @@ impl DefaultAzureCredential {
                     Arc::new(ManagedIdentityCredential::new(Some(o))?)
                 }
                 3 => {
-                    let o = AzureCliCredentialOptions { time: common.time.clone(), ..options.azure_cli.clone() };
+                    let o = AzureCliCredentialOptions {
+                        time: common.time.clone(),
+                        additionally_allowed_tenants: common.additionally_allowed_tenants.clone(),
+                        ..options.azure_cli.clone()
+                    };
                     Arc::new(AzureCliCredential::new(Some(o))?)
                 }
                 _ => {
                     let o = AzureDeveloperCliCredentialOptions {
                         time: common.time.clone(),
+                        additionally_allowed_tenants: common.additionally_allowed_tenants.clone(),
                         ..options.azure_developer_cli.clone()
                     };
                     Arc::new(AzureDeveloperCliCredential::new(Some(o))?)

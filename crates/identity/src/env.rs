@@ -94,6 +94,11 @@ pub mod vars {
     pub const AZURE_FEDERATED_TOKEN_FILE: &str = "AZURE_FEDERATED_TOKEN_FILE";
     /// Which credentials `DefaultAzureCredential` tries: `dev`, `prod` or one credential's name.
     pub const AZURE_TOKEN_CREDENTIALS: &str = "AZURE_TOKEN_CREDENTIALS";
+    /// Tenants, separated by `;` (or `*`), that `DefaultAzureCredential`'s sources may follow
+    /// when a service asks for a token in a tenant other than their own.
+    pub const AZURE_ADDITIONALLY_ALLOWED_TENANTS: &str = "AZURE_ADDITIONALLY_ALLOWED_TENANTS";
+    /// Set (to any value) to make every credential use its own tenant, whatever a service asks.
+    pub const AZURE_IDENTITY_DISABLE_MULTITENANTAUTH: &str = "AZURE_IDENTITY_DISABLE_MULTITENANTAUTH";
     /// App Service, Azure Arc and Service Fabric managed identity endpoint.
     pub const IDENTITY_ENDPOINT: &str = "IDENTITY_ENDPOINT";
     /// App Service (and Service Fabric) managed identity secret header value.

@@ -53,6 +53,7 @@ mod managed;
 mod options;
 mod process;
 mod static_token;
+mod tenant;
 mod workload;
 
 pub use aad::authority_hosts;

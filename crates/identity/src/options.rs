@@ -24,6 +24,9 @@ pub struct CredentialOptions {
     pub env: Option<Arc<dyn Env>>,
     /// The clock for expiry and refresh, and the sleep between retries.
     pub time: TimeComponents,
+    /// Tenants besides its own that the credential may get tokens for when a service (a Key
+    /// Vault challenge) asks; `"*"` allows any. Empty by default: another tenant is refused.
+    pub additionally_allowed_tenants: Vec<String>,
 }
 
 impl CredentialOptions {
@@ -43,6 +46,16 @@ impl CredentialOptions {
     pub fn with_env(mut self, env: Arc<dyn Env>) -> Self {
         self.env = Some(env);
         self
+    }
+
+    /// These options allowing `tenants` (or `"*"`) besides the credential's own.
+    pub fn with_additionally_allowed_tenants(mut self, tenants: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.additionally_allowed_tenants = tenants.into_iter().map(Into::into).collect();
+        self
+    }
+
+    pub(crate) fn tenant_policy(&self) -> crate::tenant::TenantPolicy {
+        crate::tenant::TenantPolicy::new(&self.additionally_allowed_tenants, self.env().as_ref())
     }
 
     /// These options with an injected clock and sleep.

@@ -44,6 +44,7 @@ pub struct WorkloadIdentityCredential {
     aad: Option<AadClient>,
     cache: TokenCache,
     assertion: tokio::sync::Mutex<Option<CachedAssertion>>,
+    tenants: crate::tenant::TenantPolicy,
 }
 
 #[derive(Debug)]
@@ -95,7 +96,14 @@ impl WorkloadIdentityCredential {
             Ok(_) => Some(options.credential.aad_client()?),
             Err(_) => None,
         };
-        Ok(Self { config, aad, cache: TokenCache::new(options.credential.time), assertion: Default::default() })
+        let tenants = options.credential.tenant_policy();
+        Ok(Self {
+            config,
+            aad,
+            cache: TokenCache::new(options.credential.time),
+            assertion: Default::default(),
+            tenants,
+        })
     }
 
     async fn read_assertion(&self, config: &Config, aad: &AadClient) -> Result<Secret> {
@@ -158,6 +166,7 @@ impl TokenCredential for WorkloadIdentityCredential {
             (Err(message), _) => return Err(Error::credential_unavailable(message.clone())),
             (Ok(_), None) => return Err(Error::credential_unavailable("WorkloadIdentityCredential is not configured")),
         };
+        let options = &self.tenants.apply("WorkloadIdentityCredential", &config.tenant_id, options)?;
         self.cache.get_or_fetch(scopes, options, || self.fetch(config, aad, scopes, options)).await
     }
 }

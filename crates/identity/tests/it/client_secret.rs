@@ -47,9 +47,50 @@ async fn authority_from_the_environment_and_tenant_override() {
     let env = MapEnv::new([("AZURE_AUTHORITY_HOST", server.uri())]);
     let mut opts = options(&server, env, &clock);
     opts.authority_host = None;
-    let credential = ClientSecretCredential::new(TENANT, "app", "s", Some(opts)).unwrap();
+    // Another tenant is followed only when allowed; refused, it requests nothing.
+    let refusing = ClientSecretCredential::new(TENANT, "app", "s", Some(opts.clone())).unwrap();
     let options = TokenRequestOptions::default().with_tenant("other-tenant");
-    assert_eq!(credential.get_token(&[SCOPE], &options).await.unwrap().token.expose(), "other");
+    let err = refusing.get_token(&[SCOPE], &options).await.unwrap_err();
+    assert!(err.to_string().contains("may not get a token for tenant `other-tenant`"), "{err}");
+    assert!(server.received_requests().await.unwrap().is_empty(), "no token was requested");
+    let allowing =
+        ClientSecretCredential::new(TENANT, "app", "s", Some(opts.with_additionally_allowed_tenants(["other-tenant"])))
+            .unwrap();
+    assert_eq!(allowing.get_token(&[SCOPE], &options).await.unwrap().token.expose(), "other");
+}
+
+#[tokio::test]
+async fn multitenant_authentication_can_be_disabled_and_the_default_chain_reads_the_allowed_list() {
+    use azkv_identity::{DefaultAzureCredential, DefaultAzureCredentialOptions};
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(format!("/{TENANT}/oauth2/v2.0/token")))
+        .respond_with(aad_token("home", 3600))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/guest/oauth2/v2.0/token"))
+        .respond_with(aad_token("guest", 3600))
+        .mount(&server)
+        .await;
+    let clock = ManualTime::default();
+    let guest = TokenRequestOptions::default().with_tenant("guest");
+    // Disabled: the configured tenant, whatever the allowed list says.
+    let env = MapEnv::new([("AZURE_IDENTITY_DISABLE_MULTITENANTAUTH", "true")]);
+    let opts = options(&server, env, &clock).with_additionally_allowed_tenants(["*"]);
+    let credential = ClientSecretCredential::new(TENANT, "app", "s", Some(opts)).unwrap();
+    assert_eq!(credential.get_token(&[SCOPE], &guest).await.unwrap().token.expose(), "home");
+    // The default chain: AZURE_ADDITIONALLY_ALLOWED_TENANTS reaches its environment credential.
+    let env = MapEnv::new([
+        ("AZURE_TENANT_ID", TENANT),
+        ("AZURE_CLIENT_ID", "app"),
+        ("AZURE_CLIENT_SECRET", "s"),
+        ("AZURE_ADDITIONALLY_ALLOWED_TENANTS", "someone-else;guest"),
+    ]);
+    let mut o = DefaultAzureCredentialOptions::default();
+    o.credential = options(&server, env, &clock);
+    let chain = DefaultAzureCredential::new(Some(o)).unwrap();
+    assert_eq!(chain.get_token(&[SCOPE], &guest).await.unwrap().token.expose(), "guest");
 }
 
 #[tokio::test]

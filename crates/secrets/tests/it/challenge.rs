@@ -196,3 +196,46 @@ async fn a_vault_rejecting_every_token_gets_one_forced_refresh_not_a_storm() {
     assert_eq!(aad.received_requests().await.unwrap().len(), 2, "one first token, one forced refresh in the interval");
     assert_eq!(authorized_requests(&vault).await.len(), 20, "each call retried exactly once");
 }
+
+#[tokio::test]
+async fn a_challenge_for_another_tenant_is_followed_only_when_allowed() {
+    let vault = MockServer::start().await;
+    let challenge =
+        r#"Bearer authorization="https://login.microsoftonline.com/guest-tenant", resource="https://vault.azure.net""#;
+    Mock::given(NoAuth)
+        .respond_with(ResponseTemplate::new(401).insert_header("WWW-Authenticate", challenge))
+        .mount(&vault)
+        .await;
+    Mock::given(header("authorization", "Bearer guest-token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(bundle(&vault, "a", V1, "v")))
+        .mount(&vault)
+        .await;
+    let aad = MockServer::start().await;
+    Mock::given(path("/guest-tenant/oauth2/v2.0/token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "token_type": "Bearer", "expires_in": 3600, "access_token": "guest-token",
+        })))
+        .mount(&aad)
+        .await;
+    let client_for = |allowed: &[&str]| {
+        let time = ManualTime::default();
+        let credential_options = azkv_identity::CredentialOptions::default()
+            .with_authority_host(aad.uri())
+            .with_env(Arc::new(azkv_identity::MapEnv::default()))
+            .with_time(time.components())
+            .with_additionally_allowed_tenants(allowed.iter().copied());
+        let credential =
+            azkv_identity::ClientSecretCredential::new("home-tenant", "app", "s", Some(credential_options)).unwrap();
+        let options = SecretClientOptions::default().with_verify_challenge_resource(false).with_client_options(
+            azkv_pipeline::ClientOptions::default().with_retry(RetryOptions::none()).with_time(time.components()),
+        );
+        SecretClient::new(&vault.uri(), Arc::new(credential), Some(options)).unwrap()
+    };
+    let err = client_for(&[]).get_secret("a").await.unwrap_err();
+    assert!(matches!(err, Error::Credential(_)), "{err:?}");
+    let text = err.to_string();
+    assert!(text.contains("`home-tenant`") && text.contains("`guest-tenant`"), "{text}");
+    assert!(aad.received_requests().await.unwrap().is_empty(), "no token was requested");
+    assert_eq!(client_for(&["guest-tenant"]).get_secret("a").await.unwrap().value(), "v");
+    assert_eq!(client_for(&["*"]).get_secret("a").await.unwrap().value(), "v");
+}
