@@ -67,6 +67,10 @@ fn parse_vault_url(vault_url: &str) -> Result<Url> {
     Ok(url)
 }
 
+/// Key Vault's response headers whose values the client's logging shows.
+pub(crate) const KEY_VAULT_LOGGED_HEADERS: &[&str] =
+    &["x-ms-keyvault-network-info", "x-ms-keyvault-region", "x-ms-keyvault-service-version"];
+
 impl SecretClient {
     /// A client for the vault at `vault_url`, authenticating with `credential`.
     ///
@@ -78,9 +82,15 @@ impl SecretClient {
         credential: Arc<dyn TokenCredential>,
         options: Option<SecretClientOptions>,
     ) -> Result<Self> {
-        let options = options.unwrap_or_default();
+        let mut options = options.unwrap_or_default();
         let vault_url = parse_vault_url(vault_url)?;
         let time = options.client.time.clone();
+        // The service's diagnostic headers are safe to log; the pipeline knows nothing of them.
+        for header in KEY_VAULT_LOGGED_HEADERS {
+            if !options.client.logging.additional_allowed_headers.iter().any(|h| h.eq_ignore_ascii_case(header)) {
+                options.client.logging.additional_allowed_headers.push((*header).to_owned());
+            }
+        }
         let auth = azkv_pipeline::policies::BearerTokenPolicy::with_challenge(
             credential,
             Arc::new(KeyVaultChallenge::new(options.verify_challenge_resource)),

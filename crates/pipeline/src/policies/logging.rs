@@ -68,6 +68,16 @@ impl LoggingPolicy {
     }
 }
 
+/// Headers redacted by this policy's allow-list, printed as they are (`Headers`' own `Debug`
+/// would redact them again by the default list, hiding the extra allowed headers).
+struct Shown(crate::Headers);
+
+impl std::fmt::Debug for Shown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map().entries(self.0.iter()).finish()
+    }
+}
+
 #[async_trait]
 impl Policy for LoggingPolicy {
     async fn send(&self, ctx: &Context, request: &mut Request, next: &[Arc<dyn Policy>]) -> Result<Response> {
@@ -80,7 +90,7 @@ impl Policy for LoggingPolicy {
         let log_body = ctx.log_body().unwrap_or(self.log_bodies);
         let attempt = ctx.attempt();
         if tracing::enabled!(tracing::Level::TRACE) {
-            let headers = request.headers.redacted(&self.allowed_headers());
+            let headers = Shown(request.headers.redacted(&self.allowed_headers()));
             tracing::trace!(method = %request.method, %url, attempt, headers = ?headers, "request headers");
             if log_body {
                 tracing::trace!(body = %redact::redact_body(&request.body), "request body");
@@ -93,7 +103,7 @@ impl Policy for LoggingPolicy {
             Ok(resp) => {
                 tracing::debug!(method = %request.method, %url, status = resp.status.as_u16(), attempt, duration_ms, "HTTP attempt");
                 if tracing::enabled!(tracing::Level::TRACE) {
-                    let headers = resp.headers.redacted(&self.allowed_headers());
+                    let headers = Shown(resp.headers.redacted(&self.allowed_headers()));
                     tracing::trace!(status = resp.status.as_u16(), headers = ?headers, "response headers");
                     if log_body {
                         tracing::trace!(body = %redact::redact_body(&resp.body), "response body");

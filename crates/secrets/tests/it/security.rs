@@ -203,3 +203,21 @@ async fn send_request_to_another_origin_is_refused_and_a_vault_path_works() {
     assert!(client.vault_request(Method::GET, "https://elsewhere/x").is_err());
     assert!(client.vault_request(Method::GET, "//elsewhere/x").is_err());
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn key_vault_diagnostic_headers_are_logged_and_other_values_are_not() {
+    let logs = azkv_pipeline::test_util::LogCapture::start();
+    let (server, client, _, _) = crate::support::setup().await;
+    Mock::given(header("authorization", "Bearer token-1"))
+        .respond_with(
+            ResponseTemplate::new(404)
+                .insert_header("x-ms-keyvault-region", "westeurope")
+                .insert_header("x-unlisted", "canary-header-value"),
+        )
+        .mount(&server)
+        .await;
+    client.get_secret("a").await.unwrap_err();
+    let text = logs.contents();
+    assert!(text.contains("westeurope"), "the secrets client allows Key Vault's headers:\n{text}");
+    assert!(!text.contains("canary-header-value"), "{text}");
+}
