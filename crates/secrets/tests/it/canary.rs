@@ -52,8 +52,10 @@ async fn no_canary_escapes_any_operation() {
         .with_authority_host(aad.uri())
         .with_env(Arc::new(MapEnv::default()))
         .with_time(time.components());
-    let credential =
-        Arc::new(ClientSecretCredential::new("tenant", "app", CLIENT_SECRET, Some(credential_options)).unwrap());
+    let credential = Arc::new(
+        ClientSecretCredential::new(azkv_emulator::DEFAULT_TENANT, "app", CLIENT_SECRET, Some(credential_options))
+            .unwrap(),
+    );
     out(&mut printed, "credential", &credential);
 
     let emu =
