@@ -49,6 +49,33 @@ pub(crate) fn authority_host(configured: Option<&str>, env: &dyn Env) -> Result<
     Ok(url)
 }
 
+/// The `claims` form field of a token request: the service's claims challenge, with the
+/// `CP1` client capability (`xms_cc`) merged in when `options.enable_cae` asks for it.
+pub(crate) fn claims_field(options: &azkv_pipeline::TokenRequestOptions) -> Option<String> {
+    let challenge = options.claims.as_deref();
+    if !options.enable_cae {
+        return challenge.map(str::to_owned);
+    }
+    let capability = serde_json::json!({"values": ["CP1"]});
+    let mut claims = match challenge.map(serde_json::from_str::<serde_json::Value>) {
+        None => serde_json::json!({}),
+        Some(Ok(value)) if value.is_object() => value,
+        // A challenge that is not a JSON object is sent on as the service wrote it.
+        Some(_) => return challenge.map(str::to_owned),
+    };
+    let access_token = claims
+        .as_object_mut()
+        .map(|o| o.entry("access_token").or_insert_with(|| serde_json::json!({})))
+        .filter(|v| v.is_object());
+    match access_token.and_then(|v| v.as_object_mut()) {
+        Some(access_token) => {
+            access_token.insert("xms_cc".into(), capability);
+            Some(claims.to_string())
+        }
+        None => challenge.map(str::to_owned),
+    }
+}
+
 /// Checks a tenant id: non-empty, only `[0-9a-zA-Z-.]`.
 ///
 /// # Errors
@@ -191,6 +218,22 @@ mod tests {
         let err = authority_host(Some("http://login.example.com"), &empty).unwrap_err();
         assert!(matches!(err, Error::InvalidArgument(_)), "{err}");
         assert!(authority_host(Some("not a url"), &empty).is_err());
+    }
+
+    #[test]
+    fn cae_claims_merge_with_a_challenge() {
+        use azkv_pipeline::TokenRequestOptions;
+        assert_eq!(claims_field(&TokenRequestOptions::default()), None);
+        let cae = TokenRequestOptions::default().with_cae();
+        let only: serde_json::Value = serde_json::from_str(&claims_field(&cae).unwrap()).unwrap();
+        assert_eq!(only, serde_json::json!({"access_token": {"xms_cc": {"values": ["CP1"]}}}));
+        let challenge = r#"{"access_token":{"nbf":{"essential":true,"value":"1700000000"}}}"#;
+        let merged: serde_json::Value =
+            serde_json::from_str(&claims_field(&cae.clone().with_claims(challenge)).unwrap()).unwrap();
+        assert_eq!(merged["access_token"]["nbf"]["value"], "1700000000");
+        assert_eq!(merged["access_token"]["xms_cc"]["values"][0], "CP1");
+        assert_eq!(claims_field(&TokenRequestOptions::default().with_claims("opaque")).as_deref(), Some("opaque"));
+        assert_eq!(claims_field(&cae.with_claims("opaque")).as_deref(), Some("opaque"));
     }
 
     #[test]

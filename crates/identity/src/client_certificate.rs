@@ -172,7 +172,8 @@ impl ClientCertificateCredential {
             ("client_assertion", assertion.expose()),
             ("scope", scope.as_str()),
         ];
-        if let Some(claims) = options.claims.as_deref() {
+        let claims = crate::aad::claims_field(options);
+        if let Some(claims) = claims.as_deref() {
             form.push(("claims", claims));
         }
         self.aad.request_token(tenant, &form, "ClientCertificateCredential").await

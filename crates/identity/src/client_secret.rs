@@ -69,7 +69,8 @@ impl ClientSecretCredential {
             ("client_secret", self.secret.expose()),
             ("scope", scope.as_str()),
         ];
-        if let Some(claims) = options.claims.as_deref() {
+        let claims = crate::aad::claims_field(options);
+        if let Some(claims) = claims.as_deref() {
             form.push(("claims", claims));
         }
         self.aad.request_token(tenant, &form, "ClientSecretCredential").await

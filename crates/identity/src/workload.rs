@@ -151,7 +151,8 @@ impl WorkloadIdentityCredential {
             ("client_assertion", assertion.expose()),
             ("scope", scope.as_str()),
         ];
-        if let Some(claims) = options.claims.as_deref() {
+        let claims = crate::aad::claims_field(options);
+        if let Some(claims) = claims.as_deref() {
             form.push(("claims", claims));
         }
         aad.request_token(tenant, &form, "WorkloadIdentityCredential").await

@@ -20,6 +20,10 @@ pub struct TokenRequestOptions {
     /// not answer with that token again, and a credential fetches a new one. Caches still
     /// bound how often this forces a fetch (see [`crate::TokenCache`]).
     pub refresh: bool,
+    /// Ask for a token that continuous access evaluation can revoke: the credential declares
+    /// the `CP1` client capability (claim `xms_cc`), as Python's `enable_cae` does. The
+    /// client must then handle claims challenges, as the bearer policy does.
+    pub enable_cae: bool,
 }
 
 impl TokenRequestOptions {
@@ -32,6 +36,12 @@ impl TokenRequestOptions {
     /// Options carrying a claims challenge.
     pub fn with_claims(mut self, claims: impl Into<String>) -> Self {
         self.claims = Some(claims.into());
+        self
+    }
+
+    /// Options asking for a CAE-capable token ([`TokenRequestOptions::enable_cae`]).
+    pub fn with_cae(mut self) -> Self {
+        self.enable_cae = true;
         self
     }
 

@@ -48,6 +48,8 @@ pub struct TokenCache {
 struct CacheKey {
     scopes: Vec<String>,
     tenant_id: Option<String>,
+    /// CAE-capable tokens are kept apart from the others.
+    cae: bool,
 }
 
 #[derive(Debug, Default)]
@@ -135,7 +137,7 @@ impl TokenCache {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<AccessToken>>,
     {
-        let entry = self.entry(scopes, options.tenant_id.as_deref());
+        let entry = self.entry(scopes, options.tenant_id.as_deref(), options.enable_cae);
         if options.claims.is_some() || options.refresh {
             return self.forced(&entry, options, fetch).await;
         }
@@ -233,8 +235,9 @@ impl TokenCache {
     /// Forgets the token cached for `scopes` and `tenant_id`, so the next call fetches (for
     /// example after the service refused it).
     pub fn invalidate(&self, scopes: &[&str], tenant_id: Option<&str>) {
-        let entry = self.entry(scopes, tenant_id);
-        *lock(&entry.state) = State::default();
+        for cae in [false, true] {
+            *lock(&self.entry(scopes, tenant_id, cae).state) = State::default();
+        }
     }
 
     /// Forgets every cached token.
@@ -242,11 +245,11 @@ impl TokenCache {
         lock(&self.entries).clear();
     }
 
-    fn entry(&self, scopes: &[&str], tenant_id: Option<&str>) -> Arc<Entry> {
+    fn entry(&self, scopes: &[&str], tenant_id: Option<&str>, cae: bool) -> Arc<Entry> {
         let mut scopes: Vec<String> = scopes.iter().map(|s| (*s).to_owned()).collect();
         scopes.sort();
         scopes.dedup();
-        let key = CacheKey { scopes, tenant_id: tenant_id.map(str::to_owned) };
+        let key = CacheKey { scopes, tenant_id: tenant_id.map(str::to_owned), cae };
         lock(&self.entries).entry(key).or_default().clone()
     }
 }

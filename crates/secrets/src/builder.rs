@@ -86,6 +86,12 @@ impl SecretClientBuilder {
         self
     }
 
+    /// Turns the `CP1` client capability (continuous access evaluation) on or off (default on).
+    pub fn enable_cae(mut self, enable: bool) -> Self {
+        self.options.enable_cae = enable;
+        self
+    }
+
     /// Turns challenge resource verification on or off (default on).
     pub fn verify_challenge_resource(mut self, verify: bool) -> Self {
         self.options.verify_challenge_resource = verify;

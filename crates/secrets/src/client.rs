@@ -93,7 +93,7 @@ impl SecretClient {
         }
         let auth = azkv_pipeline::policies::BearerTokenPolicy::with_challenge(
             credential,
-            Arc::new(KeyVaultChallenge::new(options.verify_challenge_resource)),
+            Arc::new(KeyVaultChallenge::new(options.verify_challenge_resource, options.enable_cae)),
             time.clone(),
         );
         let pipeline = Pipeline::new(

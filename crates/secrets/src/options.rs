@@ -23,6 +23,10 @@ pub struct SecretClientOptions {
     /// Check that the vault host is a subdomain of the challenge's resource before sending a
     /// token (default on).
     pub verify_challenge_resource: bool,
+    /// Ask credentials for tokens that continuous access evaluation can revoke (the `CP1`
+    /// client capability), as Python's Key Vault clients do; the client answers the claims
+    /// challenges such tokens bring (default on).
+    pub enable_cae: bool,
     /// How often pollers check a long-running operation (default 2 s).
     pub poll_interval: Duration,
     /// How long a poller waits before giving up (default 5 minutes).
@@ -35,6 +39,7 @@ impl Default for SecretClientOptions {
             api_version: DEFAULT_API_VERSION.to_owned(),
             client: ClientOptions::default(),
             verify_challenge_resource: true,
+            enable_cae: true,
             poll_interval: Duration::from_secs(2),
             poll_timeout: Duration::from_secs(300),
         }
@@ -57,6 +62,12 @@ impl SecretClientOptions {
     /// Turns challenge resource verification on or off.
     pub fn with_verify_challenge_resource(mut self, verify: bool) -> Self {
         self.verify_challenge_resource = verify;
+        self
+    }
+
+    /// Turns the `CP1` client capability (continuous access evaluation) on or off.
+    pub fn with_cae(mut self, enable: bool) -> Self {
+        self.enable_cae = enable;
         self
     }
 

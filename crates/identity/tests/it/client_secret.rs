@@ -140,3 +140,20 @@ fn invalid_arguments_are_refused_up_front() {
     let e = ClientSecretCredential::new(TENANT, "app", "s", Some(opts)).unwrap_err();
     assert!(e.to_string().contains("https"), "{e}");
 }
+
+#[tokio::test]
+async fn a_cae_request_declares_the_cp1_capability_in_its_claims() {
+    let server = MockServer::start().await;
+    mount_token_endpoint(&server, aad_token("t", 3600)).await;
+    let clock = ManualTime::default();
+    let credential =
+        ClientSecretCredential::new(TENANT, "app", "s", Some(options(&server, MapEnv::default(), &clock))).unwrap();
+    credential.get_token(&[SCOPE], &TokenRequestOptions::default().with_cae()).await.unwrap();
+    let sent = form(&server, 0).await;
+    let claims: serde_json::Value = serde_json::from_str(field(&sent, "claims").expect("a claims field")).unwrap();
+    assert_eq!(claims["access_token"]["xms_cc"]["values"][0], "CP1");
+    // A token without the capability is cached apart: it is fetched on its own.
+    credential.get_token(&[SCOPE], &TokenRequestOptions::default()).await.unwrap();
+    assert_eq!(server.received_requests().await.unwrap().len(), 2);
+    assert_eq!(field(&form(&server, 1).await, "claims"), None);
+}

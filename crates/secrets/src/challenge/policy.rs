@@ -76,15 +76,22 @@ pub fn verify_resource(vault_host: &str, challenge: &VaultChallenge) -> Result<(
 #[derive(Debug)]
 pub struct KeyVaultChallenge {
     verify_resource: bool,
+    enable_cae: bool,
     /// The challenge each vault (`host:port`) answered with.
     vaults: Mutex<HashMap<String, Arc<VaultChallenge>>>,
 }
 
 impl KeyVaultChallenge {
     /// The protocol, checking the challenge's resource against the vault host when
-    /// `verify_resource` is on.
-    pub fn new(verify_resource: bool) -> Self {
-        Self { verify_resource, vaults: Mutex::new(HashMap::new()) }
+    /// `verify_resource` is on, and asking for CAE-capable tokens when `enable_cae` is.
+    pub fn new(verify_resource: bool, enable_cae: bool) -> Self {
+        Self { verify_resource, enable_cae, vaults: Mutex::new(HashMap::new()) }
+    }
+
+    fn target_of(&self, challenge: &VaultChallenge) -> TokenTarget {
+        let mut target = challenge.target();
+        target.options.enable_cae = self.enable_cae;
+        target
     }
 
     fn vault_key(request: &Request) -> String {
@@ -104,7 +111,7 @@ impl VaultChallenge {
 
 impl OnChallenge for KeyVaultChallenge {
     fn target(&self, request: &Request) -> Option<TokenTarget> {
-        self.cached(&Self::vault_key(request)).map(|c| c.target())
+        self.cached(&Self::vault_key(request)).map(|c| self.target_of(&c))
     }
 
     fn on_challenge(&self, request: &Request, response: &Response) -> Result<TokenTarget> {
@@ -127,7 +134,7 @@ impl OnChallenge for KeyVaultChallenge {
             (Err(_), Some(known)) => known,
             (Err(e), None) => return Err(e),
         };
-        Ok(challenge.target())
+        Ok(self.target_of(&challenge))
     }
 }
 

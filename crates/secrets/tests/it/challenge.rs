@@ -239,3 +239,22 @@ async fn a_challenge_for_another_tenant_is_followed_only_when_allowed() {
     assert_eq!(client_for(&["guest-tenant"]).get_secret("a").await.unwrap().value(), "v");
     assert_eq!(client_for(&["*"]).get_secret("a").await.unwrap().value(), "v");
 }
+
+#[tokio::test]
+async fn tokens_are_asked_for_with_the_cae_capability_unless_turned_off() {
+    for enable in [true, false] {
+        let server = MockServer::start().await;
+        mount_challenge(&server, "https://vault.azure.net").await;
+        Mock::given(header("authorization", "Bearer token-1"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(bundle(&server, "a", V1, "v")))
+            .mount(&server)
+            .await;
+        let credential = Arc::new(TestCredential::default());
+        let options = SecretClientOptions::default().with_verify_challenge_resource(false).with_cae(enable);
+        let client = SecretClient::new(&server.uri(), credential.clone(), Some(options)).unwrap();
+        client.get_secret("a").await.unwrap();
+        let seen = credential.seen.lock().unwrap();
+        assert_eq!(seen.len(), 1);
+        assert_eq!(seen[0].1.enable_cae, enable);
+    }
+}
