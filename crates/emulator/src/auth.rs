@@ -84,6 +84,7 @@ pub(crate) fn check(
             Rejection::WrongAudience => "AKV10022: Invalid audience: expected https://vault.azure.net.",
             Rejection::Expired => "AKV10022: Invalid access token: the token has expired.",
             Rejection::NotYetValid => "AKV10022: Invalid access token: the token is not yet valid.",
+            Rejection::Revoked => "AKV10022: Invalid access token: the token was revoked.",
         };
         unauthorized(tenant, message)
     })

@@ -20,6 +20,9 @@ struct Claims {
     iat: i64,
     nbf: i64,
     exp: i64,
+    /// The issue serial: tokens below the revocation mark are refused.
+    #[serde(default)]
+    sn: u64,
 }
 
 /// Signs and verifies tokens with a per-run HMAC-SHA256 key.
@@ -27,6 +30,10 @@ struct Claims {
 pub(crate) struct TokenIssuer {
     key: hmac::Key,
     tenant: String,
+    /// The serial of the next token.
+    next_serial: std::sync::atomic::AtomicU64,
+    /// Tokens with a lower serial are revoked.
+    revoked_below: std::sync::atomic::AtomicU64,
 }
 
 /// Why a token was refused.
@@ -37,6 +44,7 @@ pub(crate) enum Rejection {
     WrongAudience,
     Expired,
     NotYetValid,
+    Revoked,
 }
 
 impl TokenIssuer {
@@ -44,7 +52,18 @@ impl TokenIssuer {
     pub(crate) fn new(tenant: &str) -> Self {
         let rng = ring::rand::SystemRandom::new();
         let key = hmac::Key::generate(hmac::HMAC_SHA256, &rng).expect("the system RNG works");
-        Self { key, tenant: tenant.to_owned() }
+        Self {
+            key,
+            tenant: tenant.to_owned(),
+            next_serial: std::sync::atomic::AtomicU64::new(0),
+            revoked_below: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    /// Revokes every token issued so far, however long it still has to live.
+    pub(crate) fn revoke_all(&self) {
+        let next = self.next_serial.load(std::sync::atomic::Ordering::SeqCst);
+        self.revoked_below.fetch_max(next, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Mints a token for `audience`, valid from `now` for `lifetime` seconds.
@@ -58,6 +77,7 @@ impl TokenIssuer {
             iat: now,
             nbf: now.saturating_sub(300),
             exp: now.saturating_add(lifetime),
+            sn: self.next_serial.fetch_add(1, std::sync::atomic::Ordering::SeqCst),
         };
         let payload = B64.encode(serde_json::to_vec(&claims).unwrap_or_default());
         let signing_input = format!("{header}.{payload}");
@@ -89,6 +109,9 @@ impl TokenIssuer {
         if now < claims.nbf {
             return Err(Rejection::NotYetValid);
         }
+        if claims.sn < self.revoked_below.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(Rejection::Revoked);
+        }
         Ok(())
     }
 }
@@ -108,6 +131,10 @@ mod tests {
             Err(Rejection::WrongAudience)
         );
         assert_eq!(TokenIssuer::new("t").verify(&tok, 1_000), Err(Rejection::BadSignature));
+        issuer.revoke_all();
+        assert_eq!(issuer.verify(&tok, 1_000), Err(Rejection::Revoked), "revoked before it expires");
+        let fresh = issuer.issue(VAULT_AUDIENCE, 1_000, 60);
+        assert_eq!(issuer.verify(&fresh, 1_000), Ok(()), "a token issued after the revocation");
         let mut tampered = tok.clone();
         tampered.push('x');
         assert!(issuer.verify(&tampered, 1_000).is_err());

@@ -147,3 +147,55 @@ async fn every_operation_in_every_auth_mode() {
         emulator.shutdown().await;
     }
 }
+
+/// A strict emulator revokes the managed identity's still-valid token: the next call gets a new
+/// token from the credential (past its own cache) and succeeds.
+#[tokio::test]
+async fn a_revoked_token_is_replaced_through_the_managed_identity() {
+    let (client, emulator) = emulated("revoke").await;
+    client.set_secret("a", "v", None).await.unwrap();
+    emulator.revoke_tokens();
+    assert_eq!(client.get_secret("a").await.unwrap().value(), "v", "a fresh token, after one 401");
+    client.set_secret("a", "w", None).await.unwrap();
+    emulator.shutdown().await;
+}
+
+/// Proxy settings never take loopback traffic: with every request told to use a (counting)
+/// proxy, a client and its App Service managed identity on a loopback emulator over plain http
+/// set and get a secret, and the proxy sees no connection.
+#[tokio::test]
+async fn a_proxy_never_sees_loopback_traffic_or_the_identity_header() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let proxy = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let proxy_url = format!("http://{}", proxy.local_addr().unwrap());
+    let connections = Arc::new(AtomicUsize::new(0));
+    let seen = connections.clone();
+    tokio::spawn(async move {
+        while let Ok((_stream, _)) = proxy.accept().await {
+            seen.fetch_add(1, Ordering::SeqCst);
+        }
+    });
+    let emulator = Emulator::builder().tls(false).start().await.unwrap();
+    let proxied = TransportOptions::default()
+        .with_proxy(azkv_pipeline::transport::ExplicitProxy::new(&proxy_url).unwrap().with_basic_auth("u", "p"));
+    let transport = Arc::new(new_reqwest_client(&proxied).unwrap());
+    let env = MapEnv::new([
+        (azkv_identity::vars::IDENTITY_ENDPOINT, emulator.token_endpoint()),
+        (azkv_identity::vars::IDENTITY_HEADER, emulator.identity_header().to_owned()),
+    ]);
+    let credential = ManagedIdentityCredential::new(Some(ManagedIdentityCredentialOptions {
+        credential: CredentialOptions::default().with_transport(transport.clone()).with_env(Arc::new(env)),
+        ..Default::default()
+    }))
+    .unwrap();
+    let client = SecretClient::builder(emulator.url())
+        .credential(Arc::new(credential))
+        .transport(transport)
+        .verify_challenge_resource(false)
+        .build()
+        .unwrap();
+    client.set_secret("a", "v", None).await.unwrap();
+    assert_eq!(client.get_secret("a").await.unwrap().value(), "v");
+    assert_eq!(connections.load(Ordering::SeqCst), 0, "the proxy saw loopback traffic");
+    emulator.shutdown().await;
+}
