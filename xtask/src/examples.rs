@@ -59,6 +59,10 @@ pub(crate) fn run_all() -> anyhow::Result<()> {
             .stderr(Stdio::piped())
             .spawn()
             .with_context(|| format!("cannot start {}", binary.display()))?;
+        // Drain both pipes while the example runs: one that prints more than a pipe holds
+        // (64 KiB) would otherwise block on its write until the timeout.
+        let stdout = drain(child.stdout.take());
+        let stderr = drain(child.stderr.take());
         let status = loop {
             if let Some(status) = child.try_wait()? {
                 break status;
@@ -69,13 +73,29 @@ pub(crate) fn run_all() -> anyhow::Result<()> {
             }
             std::thread::sleep(Duration::from_millis(20));
         };
-        let output = child.wait_with_output()?;
+        let (stdout, stderr) = (collect(stdout), collect(stderr));
         if !status.success() {
-            eprintln!("{}", String::from_utf8_lossy(&output.stdout));
-            eprintln!("{}", String::from_utf8_lossy(&output.stderr));
+            eprintln!("{}", String::from_utf8_lossy(&stdout));
+            eprintln!("{}", String::from_utf8_lossy(&stderr));
             bail!("example `{name}` failed ({status})");
         }
         println!("    example {name:<24} ok in {:.2}s", started.elapsed().as_secs_f64());
     }
     Ok(())
+}
+
+/// Reads `pipe` to its end on a thread of its own.
+fn drain(pipe: Option<impl std::io::Read + Send + 'static>) -> Option<std::thread::JoinHandle<Vec<u8>>> {
+    pipe.map(|mut pipe| {
+        std::thread::spawn(move || {
+            let mut out = Vec::new();
+            let _ = pipe.read_to_end(&mut out);
+            out
+        })
+    })
+}
+
+/// What a [`drain`] thread read.
+fn collect(reader: Option<std::thread::JoinHandle<Vec<u8>>>) -> Vec<u8> {
+    reader.and_then(|r| r.join().ok()).unwrap_or_default()
 }

@@ -10,6 +10,23 @@ use azkv_pipeline::transport::{TransportOptions, new_reqwest_client};
 use azkv_secrets::{Error, ListOptions, SecretClient, SetSecretOptions, UpdateSecretProperties};
 use futures::TryStreamExt;
 
+/// A managed identity pointed at the emulator's token endpoint as App Service would set it up,
+/// sending through `transport`.
+fn app_service_identity(
+    emulator: &EmulatorHandle,
+    transport: Arc<dyn azkv_pipeline::HttpClient>,
+) -> ManagedIdentityCredential {
+    let env = MapEnv::new([
+        (azkv_identity::vars::IDENTITY_ENDPOINT, emulator.token_endpoint()),
+        (azkv_identity::vars::IDENTITY_HEADER, emulator.identity_header().to_owned()),
+    ]);
+    ManagedIdentityCredential::new(Some(ManagedIdentityCredentialOptions {
+        credential: CredentialOptions::default().with_transport(transport).with_env(Arc::new(env)),
+        ..Default::default()
+    }))
+    .unwrap()
+}
+
 async fn emulated(vault: &str) -> (SecretClient, EmulatorHandle) {
     let emulator = Emulator::builder().start().await.unwrap();
     let transport_options = TransportOptions::default()
@@ -17,15 +34,7 @@ async fn emulated(vault: &str) -> (SecretClient, EmulatorHandle) {
         .with_root_certificate_pem(emulator.ca_pem().unwrap().as_bytes().to_vec())
         .with_resolve(format!("{vault}.vault.azure.net"), emulator.addr());
     let transport = Arc::new(new_reqwest_client(&transport_options).unwrap());
-    let env = MapEnv::new([
-        (azkv_identity::vars::IDENTITY_ENDPOINT, emulator.token_endpoint()),
-        (azkv_identity::vars::IDENTITY_HEADER, emulator.identity_header().to_owned()),
-    ]);
-    let credential = ManagedIdentityCredential::new(Some(ManagedIdentityCredentialOptions {
-        credential: CredentialOptions::default().with_transport(transport.clone()).with_env(Arc::new(env)),
-        ..Default::default()
-    }))
-    .unwrap();
+    let credential = app_service_identity(&emulator, transport.clone());
     let client = SecretClient::builder(emulator.vault_url(vault))
         .credential(Arc::new(credential))
         .transport(transport)
@@ -179,15 +188,7 @@ async fn a_proxy_never_sees_loopback_traffic_or_the_identity_header() {
     let proxied = TransportOptions::default()
         .with_proxy(azkv_pipeline::transport::ExplicitProxy::new(&proxy_url).unwrap().with_basic_auth("u", "p"));
     let transport = Arc::new(new_reqwest_client(&proxied).unwrap());
-    let env = MapEnv::new([
-        (azkv_identity::vars::IDENTITY_ENDPOINT, emulator.token_endpoint()),
-        (azkv_identity::vars::IDENTITY_HEADER, emulator.identity_header().to_owned()),
-    ]);
-    let credential = ManagedIdentityCredential::new(Some(ManagedIdentityCredentialOptions {
-        credential: CredentialOptions::default().with_transport(transport.clone()).with_env(Arc::new(env)),
-        ..Default::default()
-    }))
-    .unwrap();
+    let credential = app_service_identity(&emulator, transport.clone());
     let client = SecretClient::builder(emulator.url())
         .credential(Arc::new(credential))
         .transport(transport)

@@ -22,13 +22,23 @@ struct CountingForwarder {
 }
 
 async fn forwarder(target: std::net::SocketAddr) -> CountingForwarder {
+    forwarder_resetting_first(target, 0).await
+}
+
+/// As [`forwarder`], resetting the first `resets` connections at once (before a TLS handshake,
+/// so before any request could be sent).
+async fn forwarder_resetting_first(target: std::net::SocketAddr, resets: usize) -> CountingForwarder {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let connections = Arc::new(AtomicUsize::new(0));
     let counted = connections.clone();
     tokio::spawn(async move {
         while let Ok((mut inbound, _)) = listener.accept().await {
-            counted.fetch_add(1, Ordering::SeqCst);
+            if counted.fetch_add(1, Ordering::SeqCst) < resets {
+                let _ = inbound.set_zero_linger();
+                drop(inbound); // SO_LINGER 0: a TCP reset
+                continue;
+            }
             tokio::spawn(async move {
                 if let Ok(mut outbound) = TcpStream::connect(target).await {
                     let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
@@ -71,6 +81,34 @@ async fn an_untrusted_certificate_fails_on_the_first_try_and_says_which_check() 
     );
     assert!(shown.contains("SSL_CERT_FILE"), "{shown}");
     assert_eq!(shown.matches("error sending request").count(), 0, "no repeated prefixes: {shown}");
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_write_reset_before_it_was_sent_is_retried_and_applied_once() {
+    let emulator = Emulator::builder().start().await.unwrap();
+    let front = forwarder_resetting_first(emulator.addr(), 2).await;
+    // `myvault.vault.azure.net` (the emulator's certificate names it) resolves to the front.
+    let transport = TransportOptions::default()
+        .without_proxy()
+        .with_root_certificate_pem(emulator.ca_pem().unwrap().as_bytes().to_vec())
+        .with_resolve(format!("{}.vault.azure.net", azkv_secrets::emulator::VAULT), front.addr);
+    let time = ManualTime::default();
+    let options = SecretClientOptions::default()
+        .with_client_options(ClientOptions::default().with_transport_options(transport).with_time(time.components()));
+    let url = format!("https://{}.vault.azure.net:{}", azkv_secrets::emulator::VAULT, front.addr.port());
+    let expires = time::OffsetDateTime::now_utc() + time::Duration::hours(1);
+    let credential = Arc::new(azkv_identity::StaticTokenCredential::new(emulator.issue_token(), expires));
+    let client = SecretClient::new(&url, credential, Some(options)).unwrap();
+    let served_before = emulator.requests_served();
+    client.set_secret("a", "once", None).await.unwrap();
+    assert_eq!(time.sleeps().len(), 2, "two connection retries");
+    let versions: Vec<_> =
+        futures::TryStreamExt::try_collect::<Vec<_>>(client.list_properties_of_secret_versions("a", None))
+            .await
+            .unwrap();
+    assert_eq!(versions.len(), 1, "applied exactly once");
+    assert!(emulator.requests_served() > served_before);
     emulator.shutdown().await;
 }
 
