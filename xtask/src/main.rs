@@ -6,6 +6,7 @@ mod codegen;
 mod examples;
 mod flags;
 mod test;
+mod tidy;
 
 use std::path::PathBuf;
 

@@ -1,0 +1,83 @@
+//! `tidy`: checks over the source tree that no compiler makes, run as tests of xtask.
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    /// Every `.rs` file of the workspace (generated ones included), outside `target/`.
+    fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if path.is_dir() {
+                if name != "target" && !name.starts_with('.') {
+                    rust_files(&path, out);
+                }
+            } else if name.ends_with(".rs") {
+                out.push(path);
+            }
+        }
+    }
+
+    #[test]
+    fn every_rust_file_opens_with_a_module_doc_and_has_no_trailing_whitespace() {
+        let root = crate::project_root();
+        let mut files = Vec::new();
+        for dir in ["crates", "examples", "xtask", "benches"] {
+            rust_files(&root.join(dir), &mut files);
+        }
+        assert!(files.len() > 100, "found only {} files", files.len());
+        let mut problems = Vec::new();
+        for file in &files {
+            let text = std::fs::read_to_string(file).unwrap();
+            let shown = file.strip_prefix(&root).unwrap_or(file).display();
+            if !text.starts_with("//!") {
+                problems.push(format!("{shown}: does not open with a `//!` line"));
+            }
+            for (i, line) in text.lines().enumerate() {
+                if line.ends_with(' ') || line.ends_with('\t') {
+                    problems.push(format!("{shown}:{}: trailing whitespace", i + 1));
+                }
+            }
+        }
+        assert!(problems.is_empty(), "tidy:\n{}", problems.join("\n"));
+    }
+
+    /// Internal dependencies carry a version (through the workspace's entry, which has one), so
+    /// that the crates can be published; internal dev-dependencies carry none, so that
+    /// publishing does not need them on the registry.
+    #[test]
+    fn internal_dependencies_are_versioned_and_dev_dependencies_are_not() {
+        let root = crate::project_root();
+        let mut problems = Vec::new();
+        let crates = std::fs::read_dir(root.join("crates")).unwrap();
+        for dir in crates.flatten() {
+            let manifest = dir.path().join("Cargo.toml");
+            let Ok(text) = std::fs::read_to_string(&manifest) else { continue };
+            let mut section = String::new();
+            for line in text.lines() {
+                let line = line.trim();
+                if line.starts_with('[') {
+                    section = line.to_owned();
+                    continue;
+                }
+                if !line.starts_with("azkv-") {
+                    continue;
+                }
+                let versioned =
+                    line.contains("workspace = true") || line.contains(".workspace") || line.contains("version");
+                let shown = manifest.strip_prefix(&root).unwrap_or(&manifest).display();
+                match section.as_str() {
+                    "[dependencies]" if !versioned => problems.push(format!("{shown}: `{line}` has no version")),
+                    "[dev-dependencies]" if versioned => {
+                        problems.push(format!("{shown}: dev-dependency `{line}` carries a version"))
+                    }
+                    _ => {}
+                }
+            }
+        }
+        assert!(problems.is_empty(), "tidy:\n{}", problems.join("\n"));
+    }
+}
