@@ -162,7 +162,7 @@ impl TokenCache {
                 Lookup::Stale(t) => Some(t),
                 Lookup::Missing => {
                     if let Some((at, failure)) = &state.failure
-                        && (*at >= asked_at || now < *at + self.failure_hold())
+                        && (*at >= asked_at || now < *at + FAILED_FETCH_HOLD)
                     {
                         return Err(failure.to_error());
                     }
@@ -187,10 +187,6 @@ impl TokenCache {
                 }
             },
         }
-    }
-
-    fn failure_hold(&self) -> Duration {
-        FAILED_FETCH_HOLD
     }
 
     /// A fetch that bypasses the cached token: a claims challenge always; a rejected token
