@@ -122,17 +122,7 @@ impl TokenCredential for AzureDeveloperCliCredential {
         for scope in scopes {
             check_argument("a scope", scope)?;
         }
-        let tenant = self.tenants.resolve(
-            "AzureDeveloperCliCredential",
-            self.tenant_id.as_deref(),
-            options.tenant_id.as_deref(),
-        )?;
-        if let Some(tenant) = tenant {
-            crate::aad::validate_tenant_id(tenant)?;
-        }
-        let mut key =
-            tenant.map_or_else(TokenRequestOptions::default, |t| TokenRequestOptions::default().with_tenant(t));
-        key.refresh = options.refresh;
-        self.cache.get_or_fetch(scopes, &key, || self.fetch(scopes, tenant)).await
+        let key = self.tenants.tool_key("AzureDeveloperCliCredential", self.tenant_id.as_deref(), options)?;
+        self.cache.get_or_fetch(scopes, &key, || self.fetch(scopes, key.tenant_id.as_deref())).await
     }
 }

@@ -140,15 +140,8 @@ impl TokenCredential for AzureCliCredential {
     async fn get_token(&self, scopes: &[&str], options: &TokenRequestOptions) -> Result<AccessToken> {
         let resource = resource_for(scopes)?;
         check_argument("the scope", &resource)?;
-        let tenant =
-            self.tenants.resolve("AzureCliCredential", self.tenant_id.as_deref(), options.tenant_id.as_deref())?;
-        if let Some(tenant) = tenant {
-            crate::aad::validate_tenant_id(tenant)?;
-        }
-        let mut key =
-            tenant.map_or_else(TokenRequestOptions::default, |t| TokenRequestOptions::default().with_tenant(t));
-        key.refresh = options.refresh;
-        self.cache.get_or_fetch(&[resource.as_str()], &key, || self.fetch(&resource, tenant)).await
+        let key = self.tenants.tool_key("AzureCliCredential", self.tenant_id.as_deref(), options)?;
+        self.cache.get_or_fetch(&[resource.as_str()], &key, || self.fetch(&resource, key.tenant_id.as_deref())).await
     }
 }
 

@@ -82,6 +82,29 @@ impl TenantPolicy {
     }
 }
 
+impl TenantPolicy {
+    /// The cache key of a developer-tool credential (the CLIs), which sends a tenant and
+    /// nothing else: the resolved tenant, checked, and the refresh signal.
+    ///
+    /// # Errors
+    /// As [`TenantPolicy::resolve`]; [`Error::InvalidArgument`] for a tenant id with
+    /// characters a tenant id cannot have.
+    pub(crate) fn tool_key(
+        &self,
+        credential: &str,
+        own: Option<&str>,
+        options: &TokenRequestOptions,
+    ) -> Result<TokenRequestOptions> {
+        let mut key = TokenRequestOptions::default();
+        if let Some(tenant) = self.resolve(credential, own, options.tenant_id.as_deref())? {
+            crate::aad::validate_tenant_id(tenant)?;
+            key.tenant_id = Some(tenant.to_owned());
+        }
+        key.refresh = options.refresh;
+        Ok(key)
+    }
+}
+
 /// The tenants listed in `AZURE_ADDITIONALLY_ALLOWED_TENANTS` (separated by `;`).
 pub(crate) fn allowed_from_env(env: &dyn Env) -> Vec<String> {
     env.non_empty(vars::AZURE_ADDITIONALLY_ALLOWED_TENANTS)
