@@ -1,9 +1,9 @@
 //! The state shared by every connection: options, store, keys and test controls.
 
 use crate::auth::AuthMode;
-use crate::backup::BackupKey;
+use crate::blob::BackupKey;
 use crate::clock::Clock;
-use crate::controls::Controls;
+use crate::faults::Controls;
 use crate::store::Store;
 use crate::token::TokenIssuer;
 use crate::wire::Policy;

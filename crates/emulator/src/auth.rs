@@ -1,6 +1,6 @@
 //! Authentication at the edge: the bearer challenge and the three token modes.
 
-use crate::errors::ApiError;
+use crate::error::ApiError;
 use crate::token::{Rejection, TokenIssuer};
 use http::{HeaderMap, StatusCode};
 

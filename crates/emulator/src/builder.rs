@@ -2,9 +2,9 @@
 
 use crate::app::App;
 use crate::auth::AuthMode;
-use crate::backup::BackupKey;
+use crate::blob::BackupKey;
 use crate::clock::Clock;
-use crate::controls::Controls;
+use crate::faults::Controls;
 use crate::files::PrivateTempDir;
 use crate::handle::EmulatorHandle;
 use crate::server::ConnectionLimits;

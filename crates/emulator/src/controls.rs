@@ -5,110 +5,12 @@
 //! the identity header or a token this emulator issued (see `auth::check_control`).
 
 use crate::app::App;
-use crate::errors::ApiError;
+use crate::error::ApiError;
+use crate::faults::{Delay, FaultKind, FaultRequest};
 use crate::store::{Mutation, Snapshot};
 use http::{HeaderMap, Method, StatusCode};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{Value, json};
-use std::collections::VecDeque;
-use std::sync::Mutex;
-
-/// A fault injected into the next Key Vault requests.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum FaultKind {
-    /// 429 `Throttled` with `Retry-After`.
-    Throttle,
-    /// 503 `ServiceUnavailable`.
-    Unavailable,
-    /// 500 `InternalError`.
-    Error,
-    /// The connection is closed without a response.
-    Drop,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct FaultRequest {
-    kind: FaultKind,
-    #[serde(default = "one")]
-    count: u32,
-    #[serde(default = "one_u64")]
-    retry_after_secs: u64,
-}
-
-/// Most fault entries queued at once.
-const MAX_QUEUED_FAULTS: usize = 1024;
-
-fn one() -> u32 {
-    1
-}
-fn one_u64() -> u64 {
-    1
-}
-
-/// A configured delay before deletions and recoveries become visible.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Delay {
-    /// Emulator-clock seconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) secs: Option<i64>,
-    /// Number of polls (GETs of the object) answered 404 first.
-    #[serde(default)]
-    pub(crate) polls: u32,
-}
-
-/// What an injected fault does to one request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum FaultAction {
-    Respond(ApiError),
-    Drop,
-}
-
-/// Mutable control state.
-#[derive(Debug, Default)]
-pub(crate) struct Controls {
-    faults: Mutex<VecDeque<FaultRequest>>,
-    delay: Mutex<Option<Delay>>,
-}
-
-impl Controls {
-    /// The delay to apply to a deletion or recovery now, if any.
-    pub(crate) fn delay(&self) -> Option<Delay> {
-        *self.delay.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Takes one fault for the current request, if any are queued.
-    pub(crate) fn next_fault(&self) -> Option<FaultAction> {
-        let mut q = self.faults.lock().unwrap_or_else(|e| e.into_inner());
-        let front = q.front_mut()?;
-        let f = front.clone();
-        front.count = front.count.saturating_sub(1);
-        if front.count == 0 {
-            q.pop_front();
-        }
-        Some(match f.kind {
-            FaultKind::Throttle => FaultAction::Respond(
-                ApiError::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "Throttled",
-                    "Request was not processed because too many requests were received. Reason: VaultRequestTypeLimitReached",
-                )
-                .with_header("retry-after", f.retry_after_secs.to_string()),
-            ),
-            FaultKind::Unavailable => FaultAction::Respond(
-                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable", "The service is unavailable (injected fault).")
-                    .with_header("retry-after", f.retry_after_secs.to_string()),
-            ),
-            FaultKind::Error => FaultAction::Respond(ApiError::internal("Internal error (injected fault).")),
-            FaultKind::Drop => FaultAction::Drop,
-        })
-    }
-
-    fn clear(&self) {
-        self.faults.lock().unwrap_or_else(|e| e.into_inner()).clear();
-        *self.delay.lock().unwrap_or_else(|e| e.into_inner()) = None;
-    }
-}
 
 /// Whether `/_emulator/{rest}` is served without a control credential.
 pub(crate) fn is_open(rest: &str) -> bool {
@@ -153,10 +55,7 @@ pub(crate) fn handle(
             })?;
             Ok((StatusCode::OK, Some(json!({ "now": now }))))
         }
-        ("GET", "faults") => {
-            let q = app.controls.faults.lock().unwrap_or_else(|e| e.into_inner());
-            Ok((StatusCode::OK, Some(json!({ "faults": q.iter().collect::<Vec<_>>() }))))
-        }
+        ("GET", "faults") => Ok((StatusCode::OK, Some(json!({ "faults": app.controls.queued() })))),
         ("POST", "faults") => {
             let f: FaultRequest = parse(body)?;
             push_fault(app, f.kind, f.count, f.retry_after_secs)?;
@@ -172,7 +71,7 @@ pub(crate) fn handle(
             Ok((StatusCode::NO_CONTENT, None))
         }
         ("DELETE", "delay") => {
-            *app.controls.delay.lock().unwrap_or_else(|e| e.into_inner()) = None;
+            app.controls.set_delay(None);
             Ok((StatusCode::NO_CONTENT, None))
         }
         ("POST", "reset") => {
@@ -198,30 +97,22 @@ pub(crate) fn handle(
 
 /// Queues `count` faults of `kind`, as `POST /_emulator/faults` does.
 pub(crate) fn push_fault(app: &App, kind: FaultKind, count: u32, retry_after_secs: u64) -> Result<(), ApiError> {
-    let mut q = app.controls.faults.lock().unwrap_or_else(|e| e.into_inner());
-    if q.len() >= MAX_QUEUED_FAULTS {
-        return Err(ApiError::bad_parameter(format!("at most {MAX_QUEUED_FAULTS} faults can be queued")));
-    }
-    if count > 0 {
-        q.push_back(FaultRequest { kind, count, retry_after_secs });
-    }
-    Ok(())
+    app.controls.push(FaultRequest { kind, count, retry_after_secs })
 }
 
 /// How many faulted requests are still queued.
 pub(crate) fn queued_faults(app: &App) -> u64 {
-    app.controls.faults.lock().unwrap_or_else(|e| e.into_inner()).iter().map(|f| u64::from(f.count)).sum()
+    app.controls.queued().iter().map(|f| u64::from(f.count)).sum()
 }
 
 /// Clears every queued fault.
 pub(crate) fn clear_faults(app: &App) {
-    app.controls.faults.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    app.controls.clear_faults();
 }
 
 /// Sets (or with `None` clears) the visibility delay of deletions and recoveries.
 pub(crate) fn set_delay(app: &App, delay: Option<Delay>) {
-    let d = delay.filter(|d| d.secs.is_some_and(|s| s > 0) || d.polls > 0);
-    *app.controls.delay.lock().unwrap_or_else(|e| e.into_inner()) = d;
+    app.controls.set_delay(delay);
 }
 
 /// Removes every secret, fault and delay, the clock shift, and zeroes the request counter.
@@ -273,21 +164,4 @@ fn msi_token(app: &App, query: &[(String, String)], headers: &HeaderMap, now: i6
             "client_id": q("client_id").unwrap_or("00000000-0000-0000-0000-000000000000"),
         })),
     ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn faults_are_consumed_in_order() {
-        let c = Controls::default();
-        c.faults.lock().unwrap().push_back(FaultRequest { kind: FaultKind::Throttle, count: 2, retry_after_secs: 7 });
-        c.faults.lock().unwrap().push_back(FaultRequest { kind: FaultKind::Drop, count: 1, retry_after_secs: 1 });
-        let Some(FaultAction::Respond(e)) = c.next_fault() else { panic!("expected a response fault") };
-        assert_eq!((e.status, e.headers[0].1.as_str()), (StatusCode::TOO_MANY_REQUESTS, "7"));
-        assert!(matches!(c.next_fault(), Some(FaultAction::Respond(_))));
-        assert_eq!(c.next_fault(), Some(FaultAction::Drop));
-        assert_eq!(c.next_fault(), None);
-    }
 }

@@ -119,7 +119,7 @@ impl EmulatorHandle {
     ///
     /// [`crate::Error::Control`] when 1,024 entries are already queued.
     pub fn inject_fault(&self, fault: Fault, count: u32) -> crate::Result<()> {
-        use crate::controls::FaultKind;
+        use crate::faults::FaultKind;
         let (kind, retry_after) = match fault {
             Fault::Throttle { retry_after_secs } => (FaultKind::Throttle, retry_after_secs),
             Fault::Unavailable { retry_after_secs } => (FaultKind::Unavailable, retry_after_secs),
@@ -143,8 +143,8 @@ impl EmulatorHandle {
     /// `None` removes it (`DELETE /_emulator/delay`).
     pub fn set_delay(&self, delay: Option<VisibilityDelay>) {
         let d = delay.map(|d| match d {
-            VisibilityDelay::Secs(s) => crate::controls::Delay { secs: Some(s), polls: 0 },
-            VisibilityDelay::Polls(p) => crate::controls::Delay { secs: None, polls: p },
+            VisibilityDelay::Secs(s) => crate::faults::Delay { secs: Some(s), polls: 0 },
+            VisibilityDelay::Polls(p) => crate::faults::Delay { secs: None, polls: p },
         });
         crate::controls::set_delay(&self.app, d);
     }

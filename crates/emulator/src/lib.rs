@@ -21,11 +21,14 @@
 
 mod app;
 mod auth;
-mod backup;
+mod blob;
 mod builder;
+#[cfg(feature = "cli")]
+pub mod cli;
 mod clock;
 mod controls;
-mod errors;
+mod error;
+mod faults;
 mod files;
 mod handle;
 mod handlers;
@@ -42,6 +45,6 @@ mod wire;
 pub use auth::AuthMode;
 pub use builder::{DEFAULT_TENANT, Emulator, EmulatorBuilder};
 pub use clock::Clock;
-pub use errors::{Error, Result};
+pub use error::{Error, Result};
 pub use handle::{EmulatorHandle, Fault, TokenSource, VisibilityDelay};
 pub use server::ConnectionLimits;

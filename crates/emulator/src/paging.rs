@@ -5,7 +5,7 @@
 //! Callers seek to that key (an ordered-map range, a binary search over versions) instead of scanning,
 //! so the cost of a page does not grow with the size of the vault.
 
-use crate::errors::ApiError;
+use crate::error::ApiError;
 use crate::vault::Ctx;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;

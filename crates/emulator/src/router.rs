@@ -1,7 +1,7 @@
 //! The request pipeline: controls, authentication, faults, api-version, routing by the operation table, body, handler.
 
 use crate::app::App;
-use crate::errors::ApiError;
+use crate::error::ApiError;
 use crate::handlers::{self, Reply};
 use crate::vault::{self, Ctx};
 use crate::{auth, controls};
@@ -190,8 +190,8 @@ async fn route(
     let now = app.clock.now();
     auth::check(app.auth, &parts.headers, &app.issuer, &app.tenant, now)?;
     match app.controls.next_fault() {
-        Some(controls::FaultAction::Respond(e)) => return Err(e.into()),
-        Some(controls::FaultAction::Drop) => return Err(Outcome::Drop),
+        Some(crate::faults::FaultAction::Respond(e)) => return Err(e.into()),
+        Some(crate::faults::FaultAction::Drop) => return Err(Outcome::Drop),
         None => {}
     }
     let api_version =

@@ -2,7 +2,7 @@
 
 use super::{Reply, name_param, parse_body};
 use crate::app::App;
-use crate::errors::ApiError;
+use crate::error::ApiError;
 use crate::store::{Mutation, key};
 use crate::vault::Ctx;
 use crate::wire;

@@ -3,7 +3,7 @@
 use super::secrets::pending;
 use super::{Reply, name_param};
 use crate::app::App;
-use crate::errors::ApiError;
+use crate::error::ApiError;
 use crate::paging;
 use crate::store::{Mutation, State, key};
 use crate::vault::Ctx;

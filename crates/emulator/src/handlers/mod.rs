@@ -5,7 +5,7 @@ mod deleted;
 mod secrets;
 
 use crate::app::App;
-use crate::errors::ApiError;
+use crate::error::ApiError;
 use crate::vault::Ctx;
 use azkv_models::RouteMatch;
 use http::StatusCode;

@@ -2,7 +2,7 @@
 
 use super::{Reply, name_param, parse_body};
 use crate::app::App;
-use crate::errors::ApiError;
+use crate::error::ApiError;
 use crate::paging;
 use crate::store::{Mutation, Pending, Secret, Snapshot, Version, key};
 use crate::vault::Ctx;

@@ -65,7 +65,7 @@ impl Storage for FaultyStorage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::errors::ApiError;
+    use crate::error::ApiError;
     use crate::store::log::{Log, parse};
     use crate::store::tests::version;
     use crate::store::{Mutation, Store};

@@ -1,7 +1,7 @@
 //! The shared, locked state: data, visibility delays and the optional durable log.
 
 use super::{Log, Mutation, Snapshot};
-use crate::errors::ApiError;
+use crate::error::ApiError;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};

@@ -1,4 +1,4 @@
-//! Backup blobs: opaque, HMAC-SHA256-protected bytes holding a secret with all its versions.
+//! Backup blobs: opaque, HMAC-SHA256-protected bytes holding a secret with all its versions (the format; `handlers/backup.rs` serves it).
 //!
 //! Layout: `MAGIC || JSON(Secret) || HMAC-SHA256(key, MAGIC || JSON)`; the wire carries it as base64url.
 //! The key is random per emulator; with a data directory it is kept in `backup.key`, so blobs survive restarts.
