@@ -8,8 +8,9 @@ use azkv_pipeline::time::TimeComponents;
 use azkv_pipeline::{AccessToken, Error, HttpClient, Method, Request, Response, Result, Url};
 use serde::Deserialize;
 
-use crate::env::{Env, vars};
+use crate::error::AuthenticationError;
 use crate::http::{Retry, send};
+use crate::variables::{Env, vars};
 
 /// Well-known authority hosts.
 pub mod authority_hosts {
@@ -99,29 +100,41 @@ pub(crate) struct AadClient {
 impl AadClient {
     /// `{authority}/{tenant}/oauth2/v2.0/token`.
     pub(crate) fn token_endpoint(&self, tenant_id: &str) -> Result<Url> {
+        self.endpoint(tenant_id, "token")
+    }
+
+    /// `{authority}/{tenant}/oauth2/v2.0/{name}`.
+    pub(crate) fn endpoint(&self, tenant_id: &str, name: &str) -> Result<Url> {
         validate_tenant_id(tenant_id)?;
         self.authority
-            .join(&format!("{tenant_id}/oauth2/v2.0/token"))
-            .map_err(|e| Error::invalid_argument(format!("token endpoint cannot be built: {e}")))
+            .join(&format!("{tenant_id}/oauth2/v2.0/{name}"))
+            .map_err(|e| Error::invalid_argument(format!("the {name} endpoint cannot be built: {e}")))
+    }
+
+    /// POSTs `form` to `url` (retrying as a token request) and returns the answer as it is.
+    ///
+    /// # Errors
+    /// Transport errors, after the retries.
+    pub(crate) async fn post_form(&self, url: Url, form: &[(&str, &str)]) -> Result<Response> {
+        let mut request = Request::new(Method::POST, url);
+        let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
+        request.set_body("application/x-www-form-urlencoded", body);
+        request.headers.insert("accept", "application/json");
+        send(&self.http, &request, &self.time, Retry::AAD).await
     }
 
     /// POSTs `form` to the tenant's token endpoint and parses the answer.
     ///
     /// # Errors
     /// [`Error::Credential`] quoting only the `error` and `error_description` of an AAD error
-    /// response; transport errors as they are.
+    /// response (with an [`AuthenticationError`] as source); transport errors as they are.
     pub(crate) async fn request_token(
         &self,
         tenant_id: &str,
         form: &[(&str, &str)],
         what: &str,
     ) -> Result<AccessToken> {
-        let url = self.token_endpoint(tenant_id)?;
-        let mut request = Request::new(Method::POST, url);
-        let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
-        request.set_body("application/x-www-form-urlencoded", body);
-        request.headers.insert("accept", "application/json");
-        let response = send(&self.http, &request, &self.time, Retry::AAD).await?;
+        let response = self.post_form(self.token_endpoint(tenant_id)?, form).await?;
         parse_token_response(&response, self.time.now_utc(), what)
     }
 }
@@ -143,13 +156,8 @@ struct TokenResponse {
     expires_on: Option<serde_json::Value>,
     #[serde(default)]
     refresh_in: Option<serde_json::Value>,
-}
-
-#[derive(Deserialize)]
-struct ErrorResponse {
-    error: String,
     #[serde(default)]
-    error_description: Option<String>,
+    refresh_token: Option<String>,
 }
 
 /// A token from an AAD token response; `refresh_in` sets `refresh_on`.
@@ -158,6 +166,18 @@ struct ErrorResponse {
 /// [`Error::Credential`] for an error status (quoting only `error` and `error_description`)
 /// or a body that is not a token response (quoting nothing of it).
 pub(crate) fn parse_token_response(response: &Response, now: time::OffsetDateTime, what: &str) -> Result<AccessToken> {
+    parse_token_and_refresh(response, now, what).map(|(token, _)| token)
+}
+
+/// As [`parse_token_response`], with the `refresh_token` when the answer holds one.
+///
+/// # Errors
+/// As [`parse_token_response`].
+pub(crate) fn parse_token_and_refresh(
+    response: &Response,
+    now: time::OffsetDateTime,
+    what: &str,
+) -> Result<(AccessToken, Option<azkv_pipeline::Secret>)> {
     if !response.is_success() {
         return Err(error_from_response(response, what));
     }
@@ -173,28 +193,26 @@ pub(crate) fn parse_token_response(response: &Response, now: time::OffsetDateTim
         .and_then(|v| crate::expiry::parse_expires_in(v, now))
         .or_else(|| parsed.expires_on.as_ref().and_then(crate::expiry::parse_expires_on))
         .ok_or_else(|| Error::credential(format!("{what}: the token response has no valid expires_in")))?;
+    let refresh_token = parsed.refresh_token.filter(|r| !r.is_empty()).map(azkv_pipeline::Secret::new);
     let mut token = AccessToken::new(parsed.access_token, expires_on);
     token.refresh_on =
         parsed.refresh_in.as_ref().and_then(|v| crate::expiry::parse_expires_in(v, now)).filter(|r| *r < expires_on);
-    Ok(token)
+    Ok((token, refresh_token))
 }
 
 /// A credential error for a failed token response: status plus AAD's `error` and
-/// `error_description`, never anything else of the body.
+/// `error_description`, never anything else of the body; the [`AuthenticationError`] is its
+/// source.
 pub(crate) fn error_from_response(response: &Response, what: &str) -> Error {
     let status = response.status.as_u16();
-    match serde_json::from_slice::<ErrorResponse>(&response.body) {
-        Ok(e) => {
-            let description = e.error_description.map(|d| format!(": {}", first_line(&d))).unwrap_or_default();
-            Error::credential(format!("{what}: authentication failed (HTTP {status}, {}){description}", e.error))
+    match AuthenticationError::parse(status, &response.body) {
+        Some(e) => {
+            let description = e.description().map(|d| format!(": {d}")).unwrap_or_default();
+            let message = format!("{what}: authentication failed (HTTP {status}, {}){description}", e.error());
+            Error::Credential { message, unavailable: false, source: Some(Box::new(e)) }
         }
-        Err(_) => Error::credential(format!("{what}: authentication failed (HTTP {status})")),
+        None => Error::credential(format!("{what}: authentication failed (HTTP {status})")),
     }
-}
-
-/// The first line of an AAD description (the rest holds trace and correlation ids).
-fn first_line(s: &str) -> &str {
-    s.lines().next().unwrap_or("").trim()
 }
 
 #[cfg(test)]

@@ -76,7 +76,7 @@ impl AzureDeveloperCliCredential {
             crate::aad::validate_tenant_id(tenant)?;
         }
         let default_program = if cfg!(windows) { "azd.exe" } else { "azd" };
-        let process_env = crate::env::or_process(None);
+        let process_env = crate::variables::or_process(None);
         Ok(Self {
             tenants: crate::tenant::TenantPolicy::new(&options.additionally_allowed_tenants, process_env.as_ref()),
             tenant_id: options.tenant_id,

@@ -12,8 +12,8 @@ use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
 use crate::aad::{AadClient, scope_field, validate_tenant_id};
-use crate::env::vars;
 use crate::options::CredentialOptions;
+use crate::variables::vars;
 use azkv_pipeline::TokenCache;
 
 /// The `client_assertion_type` of a JWT client assertion.

@@ -8,10 +8,10 @@ use azkv_pipeline::{AccessToken, Error, Result, TokenCredential, TokenRequestOpt
 use crate::azd::{AzureDeveloperCliCredential, AzureDeveloperCliCredentialOptions};
 use crate::chain::ChainedTokenCredential;
 use crate::cli::{AzureCliCredential, AzureCliCredentialOptions};
-use crate::env::vars;
 use crate::environment::EnvironmentCredential;
 use crate::managed::{ManagedIdentityCredential, ManagedIdentityCredentialOptions};
 use crate::options::CredentialOptions;
+use crate::variables::vars;
 use crate::workload::{WorkloadIdentityCredential, WorkloadIdentityCredentialOptions};
 
 /// Options for [`DefaultAzureCredential`].

@@ -5,8 +5,8 @@ use azkv_pipeline::{AccessToken, Error, Result, TokenCredential, TokenRequestOpt
 
 use crate::client_certificate::{ClientCertificateCredential, ClientCertificateCredentialOptions};
 use crate::client_secret::ClientSecretCredential;
-use crate::env::vars;
 use crate::options::CredentialOptions;
+use crate::variables::vars;
 
 /// A service principal from environment variables: `AZURE_TENANT_ID` and `AZURE_CLIENT_ID`,
 /// with `AZURE_CLIENT_SECRET` ([`ClientSecretCredential`]) or, failing that,

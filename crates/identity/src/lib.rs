@@ -12,6 +12,7 @@
 //! | [`EnvironmentCredential`] | a service principal from `AZURE_*` variables |
 //! | [`ClientSecretCredential`] | a service principal with a client secret |
 //! | [`ClientCertificateCredential`] | a service principal with a certificate (PEM) |
+//! | [`DeviceCodeCredential`] | a user signing in on another device (no browser here) |
 //! | [`WorkloadIdentityCredential`] | Kubernetes workload identity federation |
 //! | [`ManagedIdentityCredential`] | App Service, Azure Arc, Cloud Shell, virtual machines (IMDS) |
 //! | [`AzureCliCredential`] | a developer signed in with `az login` |
@@ -43,8 +44,9 @@ mod cli;
 mod client_certificate;
 mod client_secret;
 mod default;
-mod env;
+mod device_code;
 mod environment;
+mod error;
 mod expiry;
 mod http;
 #[cfg(feature = "azure-interop")]
@@ -54,6 +56,7 @@ mod options;
 mod process;
 mod static_token;
 mod tenant;
+mod variables;
 mod workload;
 
 pub use aad::authority_hosts;
@@ -64,13 +67,18 @@ pub use cli::{AzureCliCredential, AzureCliCredentialOptions};
 pub use client_certificate::{ClientCertificateCredential, ClientCertificateCredentialOptions};
 pub use client_secret::ClientSecretCredential;
 pub use default::{DefaultAzureCredential, DefaultAzureCredentialOptions};
-pub use env::{Env, MapEnv, ProcessEnv, vars};
+pub use device_code::{
+    AZURE_CLI_CLIENT_ID, DEFAULT_DEVICE_CODE_TENANT, DeviceCodeCredential, DeviceCodeCredentialOptions, DeviceCodeInfo,
+    DeviceCodePrompt, PromptFuture,
+};
 pub use environment::EnvironmentCredential;
+pub use error::{AuthenticationError, AuthenticationErrorKind};
 #[cfg(feature = "azure-interop")]
 pub use interop::{AzkvToAzureCore, AzureCoreToAzkv};
 pub use managed::{DEFAULT_IMDS_ENDPOINT, ManagedIdentityCredential, ManagedIdentityCredentialOptions, UserAssignedId};
 pub use options::CredentialOptions;
 pub use static_token::StaticTokenCredential;
+pub use variables::{Env, MapEnv, ProcessEnv, vars};
 pub use workload::{ASSERTION_REREAD_AFTER, WorkloadIdentityCredential, WorkloadIdentityCredentialOptions};
 
 /// Pins object safety of the seams this crate adds.

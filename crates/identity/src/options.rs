@@ -5,7 +5,7 @@ use std::sync::Arc;
 use azkv_pipeline::HttpClient;
 use azkv_pipeline::time::TimeComponents;
 
-use crate::env::Env;
+use crate::variables::Env;
 
 /// Settings shared by every credential.
 ///
@@ -65,7 +65,7 @@ impl CredentialOptions {
     }
 
     pub(crate) fn env(&self) -> Arc<dyn Env> {
-        crate::env::or_process(self.env.clone())
+        crate::variables::or_process(self.env.clone())
     }
 
     pub(crate) fn aad_client(&self) -> azkv_pipeline::Result<crate::aad::AadClient> {

@@ -2,7 +2,7 @@
 
 use azkv_pipeline::{Error, Result, TokenRequestOptions};
 
-use crate::env::{Env, vars};
+use crate::variables::{Env, vars};
 
 /// The tenants a credential may follow besides its own, and whether it may follow any.
 ///

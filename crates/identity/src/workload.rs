@@ -10,8 +10,8 @@ use time::OffsetDateTime;
 
 use crate::aad::{AadClient, scope_field, validate_tenant_id};
 use crate::client_certificate::JWT_BEARER;
-use crate::env::vars;
 use crate::options::CredentialOptions;
+use crate::variables::vars;
 use azkv_pipeline::TokenCache;
 
 /// How long a federated token read from the file is used before the file is read again,

@@ -15,8 +15,8 @@ use azkv_pipeline::time::TimeComponents;
 use azkv_pipeline::{AccessToken, Error, HttpClient, Response, Result, Secret, TokenCredential, TokenRequestOptions};
 use serde::Deserialize;
 
-use crate::env::vars;
 use crate::options::CredentialOptions;
+use crate::variables::vars;
 use azkv_pipeline::TokenCache;
 
 pub use imds::DEFAULT_IMDS_ENDPOINT;

@@ -9,6 +9,7 @@ mod common;
 mod default;
 #[cfg(unix)]
 mod developer_tools;
+mod device_code;
 #[cfg(unix)]
 mod faults;
 mod managed;

@@ -1,5 +1,5 @@
-//! Where credentials read their environment variables, injectable so that tests never touch the
-//! process environment.
+//! Environment variables: the `Env` seam credentials read them through (injectable, so tests
+//! never touch the process environment), and the names of the variables they read.
 
 use std::collections::HashMap;
 use std::fmt;
