@@ -1,0 +1,40 @@
+//! The credential `--auth` picks, sending its token requests through the CLI's transport (so a
+//! token endpoint served with the emulator's CA is trusted as the vault is).
+
+use std::sync::Arc;
+
+use azkv_identity::{
+    AzureCliCredential, AzureDeveloperCliCredential, CredentialOptions, DefaultAzureCredential,
+    DefaultAzureCredentialOptions, EnvironmentCredential, ManagedIdentityCredential, ManagedIdentityCredentialOptions,
+    WorkloadIdentityCredential, WorkloadIdentityCredentialOptions,
+};
+use azkv_pipeline::{HttpClient, TokenCredential};
+
+use crate::args::Auth;
+use crate::error::{CliError, Result};
+
+/// The credential for `auth`.
+pub(crate) fn credential(auth: Auth, transport: Arc<dyn HttpClient>) -> Result<Arc<dyn TokenCredential>> {
+    let common = CredentialOptions::default().with_transport(transport);
+    let built: azkv_pipeline::Result<Arc<dyn TokenCredential>> = match auth {
+        Auth::Default => DefaultAzureCredential::new(Some(DefaultAzureCredentialOptions {
+            credential: common,
+            ..Default::default()
+        }))
+        .map(|c| Arc::new(c) as _),
+        Auth::Cli => AzureCliCredential::new(None).map(|c| Arc::new(c) as _),
+        Auth::Azd => AzureDeveloperCliCredential::new(None).map(|c| Arc::new(c) as _),
+        Auth::ManagedIdentity => ManagedIdentityCredential::new(Some(ManagedIdentityCredentialOptions {
+            credential: common,
+            ..Default::default()
+        }))
+        .map(|c| Arc::new(c) as _),
+        Auth::Environment => EnvironmentCredential::new(Some(common)).map(|c| Arc::new(c) as _),
+        Auth::WorkloadIdentity => WorkloadIdentityCredential::new(Some(WorkloadIdentityCredentialOptions {
+            credential: common,
+            ..Default::default()
+        }))
+        .map(|c| Arc::new(c) as _),
+    };
+    built.map_err(|error| CliError::Setup { what: "--auth".into(), error })
+}
