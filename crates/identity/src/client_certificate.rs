@@ -12,12 +12,10 @@ use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
 use crate::aad::{AadClient, scope_field, validate_tenant_id};
+use crate::client_assertion::JWT_BEARER;
 use crate::options::CredentialOptions;
 use crate::variables::vars;
 use azkv_pipeline::TokenCache;
-
-/// The `client_assertion_type` of a JWT client assertion.
-pub(crate) const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 /// How long a client assertion is valid.
 const ASSERTION_LIFETIME: time::Duration = time::Duration::minutes(10);

@@ -11,6 +11,7 @@
 //! | [`DefaultAzureCredential`] | most applications: a chain of the ones below |
 //! | [`EnvironmentCredential`] | a service principal from `AZURE_*` variables |
 //! | [`ClientSecretCredential`] | a service principal with a client secret |
+//! | [`ClientAssertionCredential`] | a service principal with a federated assertion from a callback (GitHub Actions OIDC) |
 //! | [`ClientCertificateCredential`] | a service principal with a certificate (PEM) |
 //! | [`DeviceCodeCredential`] | a user signing in on another device (no browser here) |
 //! | [`WorkloadIdentityCredential`] | Kubernetes workload identity federation |
@@ -41,6 +42,7 @@ mod aad;
 mod azd;
 mod chain;
 mod cli;
+mod client_assertion;
 mod client_certificate;
 mod client_secret;
 mod default;
@@ -64,6 +66,7 @@ pub use azd::{AzureDeveloperCliCredential, AzureDeveloperCliCredentialOptions};
 pub use azkv_pipeline::token_cache::{REFRESH_RETRY_DELAY, TokenCache};
 pub use chain::ChainedTokenCredential;
 pub use cli::{AzureCliCredential, AzureCliCredentialOptions};
+pub use client_assertion::{ClientAssertion, ClientAssertionCredential, ClientAssertionFn};
 pub use client_certificate::{ClientCertificateCredential, ClientCertificateCredentialOptions};
 pub use client_secret::ClientSecretCredential;
 pub use default::{DefaultAzureCredential, DefaultAzureCredentialOptions};

@@ -2,17 +2,19 @@
 //! token) exchanged as a client assertion.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use async_trait::async_trait;
+use azkv_pipeline::time::TimeComponents;
 use azkv_pipeline::{AccessToken, Error, Result, Secret, TokenCredential, TokenRequestOptions};
 use time::OffsetDateTime;
 
-use crate::aad::{AadClient, scope_field, validate_tenant_id};
-use crate::client_certificate::JWT_BEARER;
+use crate::client_assertion::{ClientAssertion, ClientAssertionCredential};
 use crate::options::CredentialOptions;
 use crate::variables::vars;
-use azkv_pipeline::TokenCache;
+
+const WHAT: &str = "WorkloadIdentityCredential";
 
 /// How long a federated token read from the file is used before the file is read again,
 /// even when its modification time did not change.
@@ -33,25 +35,22 @@ pub struct WorkloadIdentityCredentialOptions {
 
 /// Workload identity federation (AKS and other Kubernetes): the federated token in
 /// `AZURE_FEDERATED_TOKEN_FILE` is sent as the client assertion for `AZURE_CLIENT_ID` in
-/// `AZURE_TENANT_ID`.
+/// `AZURE_TENANT_ID`, through [`ClientAssertionCredential`]'s token request.
 ///
 /// The file is read again when its modification time changes, or after
 /// [`ASSERTION_REREAD_AFTER`]. When a setting is missing, `get_token` answers "unavailable"
 /// naming it, so a chain moves on.
 #[derive(Debug)]
 pub struct WorkloadIdentityCredential {
-    config: std::result::Result<Config, String>,
-    aad: Option<AadClient>,
-    cache: TokenCache,
-    assertion: tokio::sync::Mutex<Option<CachedAssertion>>,
-    tenants: crate::tenant::TenantPolicy,
+    inner: std::result::Result<ClientAssertionCredential, String>,
 }
 
+/// The federated token file as a [`ClientAssertion`].
 #[derive(Debug)]
-struct Config {
-    tenant_id: String,
-    client_id: String,
-    token_file: PathBuf,
+struct TokenFile {
+    path: PathBuf,
+    time: TimeComponents,
+    cached: tokio::sync::Mutex<Option<CachedAssertion>>,
 }
 
 #[derive(Debug)]
@@ -75,10 +74,11 @@ impl WorkloadIdentityCredential {
         let client_id = options.client_id.or_else(|| env.non_empty(vars::AZURE_CLIENT_ID));
         let token_file =
             options.token_file_path.or_else(|| env.non_empty(vars::AZURE_FEDERATED_TOKEN_FILE).map(PathBuf::from));
-        let config = match (tenant_id, client_id, token_file) {
-            (Some(tenant_id), Some(client_id), Some(token_file)) => {
-                validate_tenant_id(&tenant_id)?;
-                Ok(Config { tenant_id, client_id, token_file })
+        let inner = match (tenant_id, client_id, token_file) {
+            (Some(tenant_id), Some(client_id), Some(path)) => {
+                let source =
+                    TokenFile { path, time: options.credential.time.clone(), cached: tokio::sync::Mutex::new(None) };
+                Ok(ClientAssertionCredential::named(WHAT, tenant_id, client_id, Arc::new(source), options.credential)?)
             }
             (t, c, f) => {
                 let missing: Vec<&str> = [
@@ -89,28 +89,20 @@ impl WorkloadIdentityCredential {
                 .into_iter()
                 .filter_map(|(m, n)| m.then_some(n))
                 .collect();
-                Err(format!("WorkloadIdentityCredential is not configured: {} not set", missing.join(", ")))
+                Err(format!("{WHAT} is not configured: {} not set", missing.join(", ")))
             }
         };
-        let aad = match config {
-            Ok(_) => Some(options.credential.aad_client()?),
-            Err(_) => None,
-        };
-        let tenants = options.credential.tenant_policy();
-        Ok(Self {
-            config,
-            aad,
-            cache: TokenCache::new(options.credential.time),
-            assertion: Default::default(),
-            tenants,
-        })
+        Ok(Self { inner })
     }
+}
 
-    async fn read_assertion(&self, config: &Config, aad: &AadClient) -> Result<Secret> {
-        let now = aad.time.now_utc();
-        let path = &config.token_file;
+#[async_trait]
+impl ClientAssertion for TokenFile {
+    async fn assertion(&self) -> Result<Secret> {
+        let now = self.time.now_utc();
+        let path = &self.path;
         let modified = tokio::fs::metadata(path).await.ok().and_then(|m| m.modified().ok());
-        let mut cached = self.assertion.lock().await;
+        let mut cached = self.cached.lock().await;
         if let Some(c) = cached.as_ref()
             && c.modified == modified
             && now - c.read_at < ASSERTION_REREAD_AFTER
@@ -118,57 +110,24 @@ impl WorkloadIdentityCredential {
             return Ok(c.value.clone());
         }
         let text = tokio::fs::read_to_string(path).await.map_err(|e| {
-            Error::credential(format!(
-                "WorkloadIdentityCredential: the federated token file {} cannot be read: {e}",
-                path.display()
-            ))
+            Error::credential(format!("{WHAT}: the federated token file {} cannot be read: {e}", path.display()))
         })?;
         let value = Secret::new(text.trim());
         if value.is_empty() {
-            return Err(Error::credential(format!(
-                "WorkloadIdentityCredential: the federated token file {} is empty",
-                path.display()
-            )));
+            return Err(Error::credential(format!("{WHAT}: the federated token file {} is empty", path.display())));
         }
         *cached = Some(CachedAssertion { value: value.clone(), modified, read_at: now });
         Ok(value)
-    }
-
-    async fn fetch(
-        &self,
-        config: &Config,
-        aad: &AadClient,
-        scopes: &[&str],
-        options: &TokenRequestOptions,
-    ) -> Result<AccessToken> {
-        let tenant = options.tenant_id.as_deref().unwrap_or(&config.tenant_id);
-        let scope = scope_field(scopes)?;
-        let assertion = self.read_assertion(config, aad).await?;
-        let mut form = vec![
-            ("grant_type", "client_credentials"),
-            ("client_id", config.client_id.as_str()),
-            ("client_assertion_type", JWT_BEARER),
-            ("client_assertion", assertion.expose()),
-            ("scope", scope.as_str()),
-        ];
-        let claims = crate::aad::claims_field(options);
-        if let Some(claims) = claims.as_deref() {
-            form.push(("claims", claims));
-        }
-        aad.request_token(tenant, &form, "WorkloadIdentityCredential").await
     }
 }
 
 #[async_trait]
 impl TokenCredential for WorkloadIdentityCredential {
     async fn get_token(&self, scopes: &[&str], options: &TokenRequestOptions) -> Result<AccessToken> {
-        let (config, aad) = match (&self.config, &self.aad) {
-            (Ok(config), Some(aad)) => (config, aad),
-            (Err(message), _) => return Err(Error::credential_unavailable(message.clone())),
-            (Ok(_), None) => return Err(Error::credential_unavailable("WorkloadIdentityCredential is not configured")),
-        };
-        let options = &self.tenants.apply("WorkloadIdentityCredential", &config.tenant_id, options)?;
-        self.cache.get_or_fetch(scopes, options, || self.fetch(config, aad, scopes, options)).await
+        match &self.inner {
+            Ok(credential) => credential.get_token(scopes, options).await,
+            Err(message) => Err(Error::credential_unavailable(message.clone())),
+        }
     }
 }
 

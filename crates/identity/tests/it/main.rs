@@ -3,6 +3,7 @@
 
 mod cache;
 mod chain;
+mod client_assertion;
 mod client_certificate;
 mod client_secret;
 mod common;
