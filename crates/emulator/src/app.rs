@@ -36,6 +36,8 @@ pub(crate) struct App {
     pub(crate) _lock: Option<crate::files::DirLock>,
     /// Key Vault requests answered (any status; control requests are not counted).
     pub(crate) requests_served: AtomicU64,
+    /// The emulated Entra ID tenant: applications, device codes, refresh tokens.
+    pub(crate) entra: crate::entra::Entra,
 }
 
 impl std::fmt::Debug for App {
@@ -50,30 +52,15 @@ impl std::fmt::Debug for App {
     }
 }
 
-/// api-versions of the secrets API; others are accepted and logged once.
-pub(crate) const KNOWN_API_VERSIONS: &[&str] = &[
-    "2025-07-01",
-    "2025-06-01-preview",
-    "7.6",
-    "7.6-preview.2",
-    "7.5",
-    "7.4",
-    "7.3",
-    "7.2",
-    "7.1",
-    "7.0",
-    "2016-10-01",
-];
-
 impl App {
     /// Logs an api-version this emulator does not know, once per value.
     pub(crate) fn note_api_version(&self, v: &str) {
-        if KNOWN_API_VERSIONS.contains(&v) {
+        if azkv_models::KNOWN_API_VERSIONS.contains(&v) {
             return;
         }
         let mut seen = self.seen_api_versions.lock().unwrap_or_else(|e| e.into_inner());
         if seen.len() < 1024 && seen.insert(v.to_owned()) {
-            tracing::warn!(api_version = v, "unknown api-version accepted; answering with 2025-07-01 semantics");
+            tracing::warn!(api_version = v, served_as = azkv_models::API_VERSION, "unknown api-version accepted");
         }
     }
 }

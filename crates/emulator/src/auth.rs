@@ -136,7 +136,7 @@ pub(crate) fn check_control(
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.split_once(' '))
             .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .is_some_and(|(_, t)| issuer.verify(t.trim(), now).is_ok())
+            .is_some_and(|(_, t)| issuer.verify_control(t.trim(), now).is_ok())
     };
     if by_header || by_token() {
         return Ok(());

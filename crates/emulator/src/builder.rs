@@ -62,6 +62,8 @@ pub struct EmulatorBuilder {
     tls_files: Option<(PathBuf, PathBuf)>,
     repair: bool,
     limits: ConnectionLimits,
+    /// Registered applications and device-code options (set in `entra::api`).
+    pub(crate) entra: crate::entra::EntraConfig,
 }
 
 impl Default for EmulatorBuilder {
@@ -82,6 +84,7 @@ impl Default for EmulatorBuilder {
             tls_files: None,
             repair: false,
             limits: ConnectionLimits::default(),
+            entra: Default::default(),
         }
     }
 }
@@ -213,6 +216,7 @@ impl EmulatorBuilder {
             }
             tracing::warn!(address = %self.bind.ip(), "auth mode none on a non-loopback address: secrets and controls are open to the network");
         }
+        let entra = crate::entra::Entra::new(&self.entra)?;
         // The lock comes first: nothing in the directory is read or written without it.
         let lock = self.data_dir.as_deref().map(crate::files::DirLock::acquire).transpose()?;
         let tls = match (&self.tls_files, self.tls) {
@@ -264,6 +268,7 @@ impl EmulatorBuilder {
             _lock: lock,
             ca_pem: tls.as_ref().map(|t| t.ca_pem.clone()),
             requests_served: Default::default(),
+            entra,
         });
         let (tx, rx) = tokio::sync::watch::channel(false);
         let acceptor = tls.as_ref().map(|t| tokio_rustls::TlsAcceptor::from(t.config.clone()));
@@ -346,5 +351,6 @@ pub(crate) fn test_app() -> Arc<App> {
         ca_pem: None,
         _lock: None,
         requests_served: Default::default(),
+        entra: Default::default(),
     })
 }

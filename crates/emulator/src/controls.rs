@@ -84,6 +84,7 @@ pub(crate) fn handle(
             Ok((StatusCode::NO_CONTENT, None))
         }
         ("GET", "msi/token") => msi_token(app, query, headers, now),
+        (_, r) if crate::entra::controls::owns(r) => crate::entra::controls::handle(app, method, r, body),
         (_, "health" | "stats" | "clock" | "faults" | "delay" | "reset" | "export" | "import" | "msi/token") => {
             Err(ApiError::new(
                 StatusCode::METHOD_NOT_ALLOWED,

@@ -27,6 +27,7 @@ mod builder;
 pub mod cli;
 mod clock;
 mod controls;
+mod entra;
 mod error;
 mod faults;
 mod files;

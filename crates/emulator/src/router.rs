@@ -164,6 +164,19 @@ async fn route(
     query: Vec<(String, String)>,
     body: hyper::body::Incoming,
 ) -> Result<Response<Body>, Outcome> {
+    if let Some(entra_route) = crate::entra::routes::match_path(path) {
+        let bytes = read_body(body, &parts.headers).await?;
+        let authority = vault::authority(&parts.uri, &parts.headers, &app.local_authority);
+        let req = crate::entra::EntraRequest {
+            method: &parts.method,
+            headers: &parts.headers,
+            query: &query,
+            body: &bytes,
+            base: format!("{}://{authority}", app.scheme),
+        };
+        let (status, json) = crate::entra::routes::serve(&app, &entra_route, &req);
+        return Ok(response(status, Some(serde_json::to_vec(&json).unwrap_or_default()), &[]));
+    }
     if let Some(rest) = path.strip_prefix("/_emulator/") {
         if rest == "ca.pem" && parts.method == http::Method::GET {
             let pem = app.ca_pem.clone().ok_or_else(|| {

@@ -23,6 +23,13 @@ struct Claims {
     /// The issue serial: tokens below the revocation mark are refused.
     #[serde(default)]
     sn: u64,
+    /// The client the token was issued to (Entra tokens only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    appid: Option<String>,
+    /// Whether the token also opens the `/_emulator/` controls: only tokens minted for the emulator's
+    /// own credentials (`issue_token`, the App Service endpoint) do, never Entra or IMDS tokens.
+    #[serde(default)]
+    ctl: bool,
 }
 
 /// Signs and verifies tokens with a per-run HMAC-SHA256 key.
@@ -66,27 +73,53 @@ impl TokenIssuer {
         self.revoked_below.fetch_max(next, std::sync::atomic::Ordering::SeqCst);
     }
 
-    /// Mints a token for `audience`, valid from `now` for `lifetime` seconds.
+    /// Mints a token for `audience`, valid from `now` for `lifetime` seconds; it also opens the controls.
     pub(crate) fn issue(&self, audience: &str, now: i64, lifetime: i64) -> String {
-        let header = B64.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
+        self.mint(audience, "azkv-emulator", None, true, now, lifetime)
+    }
+
+    /// Mints a token for `audience` issued to the client `client_id` on behalf of `subject` (Entra and
+    /// managed-identity endpoints); it does not open the controls.
+    pub(crate) fn issue_for(&self, audience: &str, subject: &str, client_id: &str, now: i64, lifetime: i64) -> String {
+        self.mint(audience, subject, Some(client_id.to_owned()), false, now, lifetime)
+    }
+
+    fn mint(&self, aud: &str, sub: &str, appid: Option<String>, ctl: bool, now: i64, lifetime: i64) -> String {
         let claims = Claims {
-            aud: audience.to_owned(),
+            aud: aud.to_owned(),
             iss: format!("https://sts.windows.net/{}/", self.tenant),
             tid: self.tenant.clone(),
-            sub: "azkv-emulator".to_owned(),
+            sub: sub.to_owned(),
             iat: now,
             nbf: now.saturating_sub(300),
             exp: now.saturating_add(lifetime),
             sn: self.next_serial.fetch_add(1, std::sync::atomic::Ordering::SeqCst),
+            appid,
+            ctl,
         };
-        let payload = B64.encode(serde_json::to_vec(&claims).unwrap_or_default());
+        self.sign(&serde_json::to_value(&claims).unwrap_or_default())
+    }
+
+    /// Signs any claims as an HS256 JWT with this run's key (ID tokens).
+    pub(crate) fn sign(&self, claims: &serde_json::Value) -> String {
+        let header = B64.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
+        let payload = B64.encode(serde_json::to_vec(claims).unwrap_or_default());
         let signing_input = format!("{header}.{payload}");
         let sig = B64.encode(hmac::sign(&self.key, signing_input.as_bytes()).as_ref());
         format!("{signing_input}.{sig}")
     }
 
+    /// Like [`TokenIssuer::verify`], and the token must be one that opens the controls.
+    pub(crate) fn verify_control(&self, token: &str, now: i64) -> Result<(), Rejection> {
+        if self.verify_claims(token, now)?.ctl { Ok(()) } else { Err(Rejection::BadSignature) }
+    }
+
     /// Checks signature, audience and validity period against the emulator time `now`.
     pub(crate) fn verify(&self, token: &str, now: i64) -> Result<(), Rejection> {
+        self.verify_claims(token, now).map(|_| ())
+    }
+
+    fn verify_claims(&self, token: &str, now: i64) -> Result<Claims, Rejection> {
         let mut parts = token.split('.');
         let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
             return Err(Rejection::Malformed);
@@ -112,7 +145,7 @@ impl TokenIssuer {
         if claims.sn < self.revoked_below.load(std::sync::atomic::Ordering::SeqCst) {
             return Err(Rejection::Revoked);
         }
-        Ok(())
+        Ok(claims)
     }
 }
 
@@ -139,5 +172,15 @@ mod tests {
         tampered.push('x');
         assert!(issuer.verify(&tampered, 1_000).is_err());
         assert_eq!(issuer.verify("a.b", 1_000), Err(Rejection::Malformed));
+    }
+
+    #[test]
+    fn only_the_emulators_own_tokens_open_the_controls() {
+        let issuer = TokenIssuer::new("t");
+        let own = issuer.issue(VAULT_AUDIENCE, 1_000, 60);
+        let entra = issuer.issue_for(VAULT_AUDIENCE, "client", "client", 1_000, 60);
+        assert_eq!(issuer.verify(&entra, 1_000), Ok(()), "an Entra token is a Key Vault token");
+        assert_eq!(issuer.verify_control(&own, 1_000), Ok(()));
+        assert!(issuer.verify_control(&entra, 1_000).is_err());
     }
 }
