@@ -8,6 +8,7 @@ mod concurrency;
 mod controls;
 mod deleted;
 mod durability;
+mod entra;
 mod errors;
 mod files;
 mod fuzz;
