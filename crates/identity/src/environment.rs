@@ -10,11 +10,12 @@ use crate::variables::vars;
 
 /// A service principal from environment variables: `AZURE_TENANT_ID` and `AZURE_CLIENT_ID`,
 /// with `AZURE_CLIENT_SECRET` ([`ClientSecretCredential`]) or, failing that,
-/// `AZURE_CLIENT_CERTIFICATE_PATH` (a PEM file, [`ClientCertificateCredential`]).
+/// `AZURE_CLIENT_CERTIFICATE_PATH` (a PEM file, or a PKCS#12 file with the `pkcs12` feature and
+/// `AZURE_CLIENT_CERTIFICATE_PASSWORD` when it has one: [`ClientCertificateCredential`];
+/// `AZURE_CLIENT_SEND_CERTIFICATE_CHAIN=true` sends its chain).
 ///
 /// When neither set is complete, `get_token` answers "unavailable" naming the missing
-/// variables. `AZURE_CLIENT_CERTIFICATE_PASSWORD` (a PKCS#12 file) is not supported and is
-/// reported as such.
+/// variables.
 #[derive(Debug)]
 pub struct EnvironmentCredential {
     inner: std::result::Result<Inner, (String, bool)>,
@@ -52,18 +53,10 @@ impl EnvironmentCredential {
                 ClientSecretCredential::new(t, c, s, Some(options)).map(|c| Inner::Secret(Box::new(c))).map_err(invalid)
             }
             (Some(t), Some(c), None, Some(path)) => {
-                if env.var(vars::AZURE_CLIENT_CERTIFICATE_PASSWORD).is_some_and(|p| !p.is_empty()) {
-                    return Err((
-                        format!(
-                            "{WHAT}: {} is set, but password-protected (PKCS#12) certificates are not supported; \
-                             use an unencrypted PEM file holding the certificate and its private key",
-                            vars::AZURE_CLIENT_CERTIFICATE_PASSWORD
-                        ),
-                        false,
-                    ));
-                }
-                let options = ClientCertificateCredentialOptions { credential: options, send_certificate_chain: None };
-                ClientCertificateCredential::from_pem_file(t, c, path, Some(options))
+                let password = env.var(vars::AZURE_CLIENT_CERTIFICATE_PASSWORD).map(azkv_pipeline::Secret::new);
+                let password = password.as_ref().map(|p| p.expose()).filter(|p| !p.is_empty());
+                let options = ClientCertificateCredentialOptions::default().with_credential(options);
+                ClientCertificateCredential::from_file(t, c, path, password, Some(options))
                     .map(|c| Inner::Certificate(Box::new(c)))
                     .map_err(invalid)
             }
@@ -144,17 +137,18 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn certificate_password_is_a_clear_error() {
+    async fn a_password_for_a_pem_file_is_a_clear_error() {
+        let pem = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/cert_and_key.pem");
         let c = with_env(&[
             ("AZURE_TENANT_ID", "t"),
             ("AZURE_CLIENT_ID", "c"),
-            ("AZURE_CLIENT_CERTIFICATE_PATH", "/x.pfx"),
+            ("AZURE_CLIENT_CERTIFICATE_PATH", pem),
             ("AZURE_CLIENT_CERTIFICATE_PASSWORD", "canary-password"),
         ]);
         let e = error(&c).await;
         assert!(!e.is_credential_unavailable());
         let text = e.to_string();
-        assert!(text.contains("PKCS#12") && text.contains("not supported") && !text.contains("canary"), "{text}");
+        assert!(text.contains("PKCS#12") && text.contains("PEM") && !text.contains("canary"), "{text}");
     }
 
     #[tokio::test]

@@ -12,7 +12,7 @@
 //! | [`EnvironmentCredential`] | a service principal from `AZURE_*` variables |
 //! | [`ClientSecretCredential`] | a service principal with a client secret |
 //! | [`ClientAssertionCredential`] | a service principal with a federated assertion from a callback (GitHub Actions OIDC) |
-//! | [`ClientCertificateCredential`] | a service principal with a certificate (PEM) |
+//! | [`ClientCertificateCredential`] | a service principal with a certificate (PEM, or PKCS#12 with feature `pkcs12`) |
 //! | [`DeviceCodeCredential`] | a user signing in on another device (no browser here) |
 //! | [`WorkloadIdentityCredential`] | Kubernetes workload identity federation |
 //! | [`ManagedIdentityCredential`] | App Service, Azure Arc, Cloud Shell, virtual machines (IMDS) |
@@ -55,6 +55,7 @@ mod http;
 mod interop;
 mod managed;
 mod options;
+mod pkcs12;
 mod process;
 mod static_token;
 mod tenant;

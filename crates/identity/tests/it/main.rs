@@ -14,5 +14,7 @@ mod device_code;
 #[cfg(unix)]
 mod faults;
 mod managed;
+#[cfg(feature = "pkcs12")]
+mod pkcs12;
 mod redaction;
 mod workload;
