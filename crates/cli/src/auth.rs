@@ -36,5 +36,5 @@ pub(crate) fn credential(auth: Auth, transport: Arc<dyn HttpClient>) -> Result<A
         }))
         .map(|c| Arc::new(c) as _),
     };
-    built.map_err(|error| CliError::Setup { what: "--auth".into(), error })
+    built.map_err(|error| CliError::setup("--auth", error))
 }

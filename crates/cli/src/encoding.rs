@@ -76,19 +76,20 @@ impl Encoding {
 
     /// A value back to file bytes; `what` names the secret in errors (never its value).
     pub(crate) fn decode(self, what: &str, value: &str) -> Result<Vec<u8>> {
-        let bad = |why: String| CliError::arg("--encoding", format!("the value of {what} is not {}: {why}", self.name()));
+        let bad =
+            |why: String| CliError::arg("--encoding", format!("the value of {what} is not {}: {why}", self.name()));
         match self {
             Self::Utf8 => Ok(value.as_bytes().to_vec()),
             Self::Ascii => match value.bytes().position(|b| !b.is_ascii()) {
                 Some(at) => Err(bad(format!("byte {at} is not ASCII"))),
                 None => Ok(value.as_bytes().to_vec()),
             },
-            Self::Base64 => base64::engine::general_purpose::STANDARD
-                .decode(value.trim())
-                .map_err(|e| bad(e.to_string())),
+            Self::Base64 => {
+                base64::engine::general_purpose::STANDARD.decode(value.trim()).map_err(|e| bad(e.to_string()))
+            }
             Self::Hex => {
                 let digits = value.trim().as_bytes();
-                if digits.len() % 2 != 0 {
+                if !digits.len().is_multiple_of(2) {
                     return Err(bad("an odd number of digits".into()));
                 }
                 let nibble = |c: u8| (c as char).to_digit(16).map(|d| d as u8);

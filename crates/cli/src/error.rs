@@ -16,15 +16,15 @@ pub(crate) enum CliError {
     Secrets {
         /// What was being done: `show db-password`.
         what: String,
-        /// The client's error.
-        error: azkv_secrets::Error,
+        /// The client's error (boxed: it is large).
+        error: Box<azkv_secrets::Error>,
     },
     /// The credential or transport could not be set up.
     Setup {
         /// What was being set up.
         what: String,
-        /// The pipeline's error.
-        error: azkv_pipeline::Error,
+        /// The pipeline's error (boxed: it is large).
+        error: Box<azkv_pipeline::Error>,
     },
     /// A local file or stream could not be read or written.
     Io {
@@ -53,7 +53,12 @@ impl CliError {
 
     /// A failed vault operation.
     pub(crate) fn secrets(what: impl Into<String>, error: azkv_secrets::Error) -> Self {
-        Self::Secrets { what: what.into(), error }
+        Self::Secrets { what: what.into(), error: Box::new(error) }
+    }
+
+    /// A credential or transport that could not be set up.
+    pub(crate) fn setup(what: impl Into<String>, error: azkv_pipeline::Error) -> Self {
+        Self::Setup { what: what.into(), error: Box::new(error) }
     }
 
     /// A failed local read or write.
@@ -107,10 +112,7 @@ mod tests {
         let e = CliError::arg("--expires", "`soon` is not a date");
         assert_eq!(e.to_string(), "--expires: `soon` is not a date");
         assert_eq!(e.exit_code(), 1);
-        let e = CliError::Setup {
-            what: "credential".into(),
-            error: azkv_pipeline::Error::credential("first line\n  second line\n"),
-        };
+        let e = CliError::setup("credential", azkv_pipeline::Error::credential("first line\n  second line\n"));
         assert!(!e.to_string().contains('\n'), "{e}");
         assert!(e.to_string().ends_with("first line; second line"), "{e}");
     }

@@ -253,7 +253,8 @@ mod tests {
         let v = sample();
         let coloured = render(Format::Jsonc, &v, SECRET);
         assert!(coloured.contains("\x1b[94m\"name\"\x1b[0m: \x1b[32m\"db\"\x1b[0m"), "{coloured}");
-        let plain = coloured.replace("\x1b[94m", "").replace("\x1b[32m", "").replace("\x1b[33m", "").replace("\x1b[0m", "");
+        let plain =
+            coloured.replace("\x1b[94m", "").replace("\x1b[32m", "").replace("\x1b[33m", "").replace("\x1b[0m", "");
         assert_eq!(plain, render(Format::Json, &v, SECRET));
     }
 }

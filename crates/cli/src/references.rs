@@ -38,11 +38,9 @@ pub(crate) fn is_reference(value: &str) -> bool {
 /// Parses a Key Vault reference; `origin` names it in errors.
 pub(crate) fn reference(origin: &str, value: &str) -> Result<SecretRef> {
     let bad = |why: String| CliError::arg(origin, format!("bad Key Vault reference: {why}"));
-    let inner = value
-        .trim()
-        .strip_prefix(PREFIX)
-        .and_then(|rest| rest.strip_suffix(')'))
-        .ok_or_else(|| bad("write @Microsoft.KeyVault(SecretUri=...) or @Microsoft.KeyVault(VaultName=...;SecretName=...)".into()))?;
+    let inner = value.trim().strip_prefix(PREFIX).and_then(|rest| rest.strip_suffix(')')).ok_or_else(|| {
+        bad("write @Microsoft.KeyVault(SecretUri=...) or @Microsoft.KeyVault(VaultName=...;SecretName=...)".into())
+    })?;
     let mut fields: Vec<(String, &str)> = Vec::new();
     for part in inner.split(';').map(str::trim).filter(|p| !p.is_empty()) {
         let (key, val) = part.split_once('=').ok_or_else(|| bad(format!("`{part}` is not KEY=VALUE")))?;

@@ -39,7 +39,10 @@ pub(crate) fn named(args: &VaultArgs) -> Result<Option<String>> {
 /// The vault named by the flags or the environment; an error naming the flags when there is none.
 pub(crate) fn required(args: &VaultArgs) -> Result<String> {
     named(args)?.ok_or_else(|| {
-        CliError::arg("--vault-url", "no vault given: pass --vault-url or --vault-name, or set VAULT_URL or KEY_VAULT_NAME")
+        CliError::arg(
+            "--vault-url",
+            "no vault given: pass --vault-url or --vault-name, or set VAULT_URL or KEY_VAULT_NAME",
+        )
     })
 }
 
@@ -57,7 +60,10 @@ pub(crate) fn check_url(arg: &str, text: &str) -> Result<String> {
         return Err(CliError::arg(arg, format!("`{text}` must not carry user info, a query or a fragment")));
     }
     if url.path() != "/" {
-        return Err(CliError::arg(arg, format!("`{text}` must have no path: the vault's URL is scheme, host and port")));
+        return Err(CliError::arg(
+            arg,
+            format!("`{text}` must have no path: the vault's URL is scheme, host and port"),
+        ));
     }
     Ok(url.as_str().trim_end_matches('/').to_owned())
 }
@@ -92,8 +98,7 @@ impl Connector {
         for pem in tls::extra_roots(args.ca_file.as_deref(), ssl_cert_file)? {
             options = options.with_root_certificate_pem(pem);
         }
-        let transport = default_transport(&options)
-            .map_err(|error| CliError::Setup { what: "the HTTPS transport".into(), error })?;
+        let transport = default_transport(&options).map_err(|error| CliError::setup("the HTTPS transport", error))?;
         let credential = auth::credential(args.auth, transport.clone())?;
         Ok(Self { transport, credential, clients: Default::default() })
     }

@@ -60,7 +60,8 @@ impl Target {
                 version: parsed.version().map(str::to_owned),
             });
         }
-        let name = t.name.as_deref().ok_or_else(|| CliError::arg("--name", "give the secret's --name (or its --id)"))?;
+        let name =
+            t.name.as_deref().ok_or_else(|| CliError::arg("--name", "give the secret's --name (or its --id)"))?;
         parse::secret_name("--name", name)?;
         if let Some(v) = version {
             parse::secret_version("--version", v)?;

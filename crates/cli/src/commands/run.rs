@@ -90,7 +90,7 @@ fn resolve(a: &RunArgs, bindings: &[Binding], default_vault: Option<&str>) -> Re
         let client = connector.client(&url)?;
         reads.push(async move {
             client
-                .get_secret_version(&b.secret.name, b.secret.version.as_deref().unwrap_or(""), None)
+                .get_secret_version(&b.secret.name, b.secret.version.as_deref(), None)
                 .await
                 .map(|s| s.secret().clone())
                 .map_err(|e| CliError::secrets(format!("run: {}", b.origin), e))

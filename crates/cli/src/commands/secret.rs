@@ -59,7 +59,9 @@ fn value(a: &SetArgs, encoding: Encoding) -> Result<(Secret, &'static str)> {
             let text = encoding.encode(&format!("--file {}", path.display()), bytes)?;
             Ok((Secret::new(text), "--file"))
         }
-        (None, None) => Err(CliError::arg("--value", "give the value with --value, --file, or `--value -` for standard input")),
+        (None, None) => {
+            Err(CliError::arg("--value", "give the value with --value, --file, or `--value -` for standard input"))
+        }
     }
 }
 
@@ -95,7 +97,7 @@ pub(crate) async fn show(a: ShowArgs) -> Result<()> {
     let target = Target::from_args(&a.target, a.version.as_deref(), false)?;
     let client = client(&a.target.vault, &target.vault)?;
     let secret = client
-        .get_secret_version(&target.name, target.version.as_deref().unwrap_or(""), None)
+        .get_secret_version(&target.name, target.version.as_deref(), None)
         .await
         .map_err(|e| CliError::secrets(target.what("show"), e))?;
     output::print(a.output.output, &output::secret(&secret), output::SECRET)
@@ -144,7 +146,7 @@ pub(crate) async fn download(a: DownloadArgs) -> Result<()> {
     }
     let client = client(&a.target.vault, &target.vault)?;
     let secret = client
-        .get_secret_version(&target.name, target.version.as_deref().unwrap_or(""), None)
+        .get_secret_version(&target.name, target.version.as_deref(), None)
         .await
         .map_err(|e| CliError::secrets(target.what("download"), e))?;
     let encoding = match chosen {
