@@ -22,7 +22,7 @@ async fn run(mut guard: Guard) {
     bump(&inner.counters.fetches);
     let result = match &guard.key.version {
         None => inner.client.get_secret(&guard.key.name).await,
-        Some(version) => inner.client.get_secret_version(&guard.key.name, version, None).await,
+        Some(version) => inner.client.get_secret_version(&guard.key.name, Some(version), None).await,
     };
     let Some(flight) = guard.flight.take() else { return };
     let outcome = inner.complete(guard.key.as_ref(), &flight, result);

@@ -1,4 +1,4 @@
-//! Paging: `maxresults` (1 to 25) and opaque `$skiptoken`s that name the last item returned.
+//! Paging: `maxresults` (1 to [`azkv_models::MAX_PAGE_SIZE`], from the API description) and opaque `$skiptoken`s that name the last item returned.
 //!
 //! Lists are sorted by a stable key (secret name, or version creation order), and a page starts
 //! strictly after the key in its token, so concurrent writes never repeat or reorder items.
@@ -10,8 +10,8 @@ use crate::vault::Ctx;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 
-/// Default and largest page size.
-pub(crate) const MAX_RESULTS: usize = 25;
+/// Default and largest page size, from the API description.
+pub(crate) const MAX_RESULTS: usize = azkv_models::MAX_PAGE_SIZE as usize;
 
 /// The page size a request asks for.
 pub(crate) fn max_results(ctx: &Ctx) -> Result<usize, ApiError> {

@@ -24,6 +24,9 @@ pub mod validation;
 
 pub use error::Error;
 pub use generated::models::{self, *};
-pub use generated::operations::{self, API_VERSION, AUTH_SCOPE, Method, OPERATIONS, Operation, QueryParam};
+pub use generated::operations::{
+    self, API_VERSION, AUTH_SCOPE, KNOWN_API_VERSIONS, MAX_PAGE_SIZE, Method, OPERATIONS, Operation, OperationId,
+    QueryParam,
+};
 pub use identifier::{IdentifierKind, SecretIdentifier};
 pub use routing::{RouteMatch, match_route};

@@ -5,11 +5,6 @@ use crate::Error;
 use crate::generated::operations::{Method, OPERATIONS, Operation};
 
 impl Operation {
-    /// The operation with this id (for example `GetSecret`), from [`OPERATIONS`].
-    pub fn by_id(id: &str) -> Option<&'static Self> {
-        OPERATIONS.iter().find(|op| op.id == id)
-    }
-
     /// Fills the path template with `params` (`(name, value)` pairs), percent-encoding each value:
     /// every byte but `A-Z a-z 0-9 - . _ ~` becomes `%XX`. An empty `secret-version` gives the
     /// latest-version path `/secrets/{name}/`.
@@ -28,17 +23,16 @@ impl Operation {
     /// [`Error::UnknownPathParam`] when `params` has one the template lacks.
     pub fn fill_path(&self, params: &[(&str, &str)]) -> Result<String, Error> {
         if let Some((name, _)) = params.iter().find(|(name, _)| !self.path_params.contains(name)) {
-            return Err(Error::UnknownPathParam { operation: self.id, name: (*name).to_owned() });
+            return Err(Error::UnknownPathParam { operation: self.id.as_str(), name: (*name).to_owned() });
         }
         let mut path = String::with_capacity(self.path.len() + 32);
         for segment in self.path.split('/').skip(1) {
             path.push('/');
             match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
                 Some(param) => {
-                    let (_, value) = params
-                        .iter()
-                        .find(|(name, _)| *name == param)
-                        .ok_or_else(|| Error::MissingPathParam { operation: self.id, name: param.to_owned() })?;
+                    let (_, value) = params.iter().find(|(name, _)| *name == param).ok_or_else(|| {
+                        Error::MissingPathParam { operation: self.id.as_str(), name: param.to_owned() }
+                    })?;
                     percent_encode(value, &mut path);
                 }
                 None => path.push_str(segment),

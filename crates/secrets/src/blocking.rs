@@ -46,7 +46,7 @@ impl Runtime {
             .enable_all()
             .build()
             .map(|rt| Arc::new(Self(Some(rt))))
-            .map_err(|e| Error::InvalidArgument(format!("cannot start the blocking client's runtime: {e}")))
+            .map_err(|e| Error::Runtime(format!("cannot start its runtime: {e}")))
     }
 }
 
@@ -69,13 +69,13 @@ where
     F::Output: Send,
 {
     let Some(rt) = &runtime.0 else {
-        return Err(Error::InvalidArgument("the blocking client's runtime has shut down".into()));
+        return Err(Error::Runtime("its runtime has shut down".into()));
     };
     if tokio::runtime::Handle::try_current().is_err() {
         return Ok(rt.block_on(future));
     }
     std::thread::scope(|scope| scope.spawn(|| rt.block_on(future)).join())
-        .map_err(|_| Error::InvalidArgument("the blocking client's helper thread panicked".into()))
+        .map_err(|_| Error::Runtime("its helper thread panicked".into()))
 }
 
 impl SecretClient {
@@ -110,98 +110,6 @@ impl SecretClient {
         block_on(&self.runtime, future)?
     }
 
-    /// See [`crate::SecretClient::set_secret`].
-    ///
-    /// # Errors
-    /// As the async operation.
-    pub fn set_secret(&self, name: &str, value: &str, options: Option<SetSecretOptions>) -> Result<KeyVaultSecret> {
-        self.run(self.inner.set_secret(name, value, options))
-    }
-
-    /// See [`crate::SecretClient::get_secret`].
-    ///
-    /// # Errors
-    /// As the async operation.
-    pub fn get_secret(&self, name: &str) -> Result<KeyVaultSecret> {
-        self.run(self.inner.get_secret(name))
-    }
-
-    /// See [`crate::SecretClient::get_secret_version`].
-    ///
-    /// # Errors
-    /// As the async operation.
-    pub fn get_secret_version(
-        &self,
-        name: &str,
-        version: &str,
-        out_content_type: Option<&str>,
-    ) -> Result<KeyVaultSecret> {
-        self.run(self.inner.get_secret_version(name, version, out_content_type))
-    }
-
-    /// See [`crate::SecretClient::update_secret_properties`].
-    ///
-    /// # Errors
-    /// As the async operation.
-    pub fn update_secret_properties(
-        &self,
-        name: &str,
-        version: Option<&str>,
-        changes: UpdateSecretProperties,
-    ) -> Result<SecretProperties> {
-        self.run(self.inner.update_secret_properties(name, version, changes))
-    }
-
-    /// See [`crate::SecretClient::begin_delete_secret`].
-    ///
-    /// # Errors
-    /// As the async operation.
-    pub fn begin_delete_secret(&self, name: &str) -> Result<Poller<DeletedSecret>> {
-        let inner = self.run(self.inner.begin_delete_secret(name))?;
-        Ok(Poller { inner, runtime: self.runtime.clone() })
-    }
-
-    /// See [`crate::SecretClient::begin_recover_deleted_secret`].
-    ///
-    /// # Errors
-    /// As the async operation.
-    pub fn begin_recover_deleted_secret(&self, name: &str) -> Result<Poller<SecretProperties>> {
-        let inner = self.run(self.inner.begin_recover_deleted_secret(name))?;
-        Ok(Poller { inner, runtime: self.runtime.clone() })
-    }
-
-    /// See [`crate::SecretClient::get_deleted_secret`].
-    ///
-    /// # Errors
-    /// As the async operation.
-    pub fn get_deleted_secret(&self, name: &str) -> Result<DeletedSecret> {
-        self.run(self.inner.get_deleted_secret(name))
-    }
-
-    /// See [`crate::SecretClient::purge_deleted_secret`].
-    ///
-    /// # Errors
-    /// As the async operation.
-    pub fn purge_deleted_secret(&self, name: &str) -> Result<()> {
-        self.run(self.inner.purge_deleted_secret(name))
-    }
-
-    /// See [`crate::SecretClient::backup_secret`].
-    ///
-    /// # Errors
-    /// As the async operation.
-    pub fn backup_secret(&self, name: &str) -> Result<Vec<u8>> {
-        self.run(self.inner.backup_secret(name))
-    }
-
-    /// See [`crate::SecretClient::restore_secret_backup`].
-    ///
-    /// # Errors
-    /// As the async operation.
-    pub fn restore_secret_backup(&self, backup: &[u8]) -> Result<SecretProperties> {
-        self.run(self.inner.restore_secret_backup(backup))
-    }
-
     /// See [`crate::SecretClient::send_request`].
     ///
     /// # Errors
@@ -217,29 +125,54 @@ impl SecretClient {
     pub fn vault_request(&self, method: azkv_pipeline::Method, path_and_query: &str) -> Result<Request> {
         self.inner.vault_request(method, path_and_query)
     }
+}
 
-    /// See [`crate::SecretClient::list_properties_of_secrets`]; an iterator fetching pages as
-    /// it goes.
-    pub fn list_properties_of_secrets(&self, options: Option<ListOptions>) -> Iter<SecretProperties> {
-        Iter { pager: self.inner.list_properties_of_secrets(options), runtime: self.runtime.clone(), refused: false }
-    }
-
-    /// See [`crate::SecretClient::list_properties_of_secret_versions`].
-    pub fn list_properties_of_secret_versions(
-        &self,
-        name: &str,
-        options: Option<ListOptions>,
-    ) -> Iter<SecretProperties> {
-        Iter {
-            pager: self.inner.list_properties_of_secret_versions(name, options),
-            runtime: self.runtime.clone(),
-            refused: false,
+macro_rules! define_blocking {
+    (
+        calls {
+            $($id:ident => $name:ident $(<$lt:lifetime>)? ($($arg:ident: [$($ty:tt)*]),* $(,)?) -> [$($ret:tt)*];)*
         }
-    }
+        lists {
+            $($lid:ident => $lname:ident ($($larg:ident: [$($lty:tt)*]),* $(,)?) -> [$($lret:tt)*];)*
+        }
+    ) => {
+        impl SecretClient {
+            $(
+                #[doc = concat!("See [`crate::SecretClient::", stringify!($name), "`].")]
+                ///
+                /// # Errors
+                /// As the async operation, or [`Error::Runtime`] when the client's runtime is gone.
+                pub fn $name $(<$lt>)? (&self, $($arg: $($ty)*),*) -> Result<$($ret)*> {
+                    let output = self.run(self.inner.$name($($arg),*))?;
+                    Ok(Blocking::from_async(output, &self.runtime))
+                }
+            )*
+            $(
+                #[doc = concat!("See [`crate::SecretClient::", stringify!($lname), "`]: an iterator fetching pages.")]
+                pub fn $lname(&self, $($larg: $($lty)*),*) -> Iter<$($lret)*> {
+                    Iter { pager: self.inner.$lname($($larg),*), runtime: self.runtime.clone(), refused: false }
+                }
+            )*
+        }
+    };
+}
+crate::operations::with_operations!(define_blocking);
 
-    /// See [`crate::SecretClient::list_deleted_secrets`].
-    pub fn list_deleted_secrets(&self, options: Option<ListOptions>) -> Iter<DeletedSecret> {
-        Iter { pager: self.inner.list_deleted_secrets(options), runtime: self.runtime.clone(), refused: false }
+/// How an async operation's output becomes the blocking face's: a poller gets the runtime,
+/// anything else is itself.
+trait Blocking<Async> {
+    fn from_async(output: Async, runtime: &Arc<Runtime>) -> Self;
+}
+
+impl<T> Blocking<T> for T {
+    fn from_async(output: T, _: &Arc<Runtime>) -> Self {
+        output
+    }
+}
+
+impl<T> Blocking<crate::Poller<T>> for Poller<T> {
+    fn from_async(inner: crate::Poller<T>, runtime: &Arc<Runtime>) -> Self {
+        Poller { inner, runtime: runtime.clone() }
     }
 }
 

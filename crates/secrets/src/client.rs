@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use azkv_models::operations::{self, Operation};
+use azkv_models::MAX_PAGE_SIZE;
 use azkv_models::{
     DeletedSecretBundle, DeletedSecretListResult, SecretAttributes, SecretBundle, SecretListResult,
     SecretRestoreParameters, SecretSetParameters, SecretUpdateParameters, validation,
@@ -160,7 +161,7 @@ impl SecretClient {
     }
 
     fn url(&self, op: &Operation, params: &[(&str, &str)], query: &[(&str, &str)]) -> Result<Url> {
-        let path = op.fill_path(params).map_err(|e| Error::InvalidArgument(e.to_string()))?;
+        let path = op.fill_path(params)?;
         let mut url = self.inner.vault_url.clone();
         url.set_path(&path);
         {
@@ -287,10 +288,10 @@ impl SecretClient {
     /// # Errors
     /// [`Error::NotFound`]; [`Error::Forbidden`] with inner code `SecretDisabled`.
     pub async fn get_secret(&self, name: &str) -> Result<KeyVaultSecret> {
-        self.get_secret_version(name, "", None).await
+        self.get_secret_version(name, None, None).await
     }
 
-    /// One version of a secret (`""` for the latest), optionally converted with
+    /// One version of a secret (`None` for the latest), optionally converted with
     /// `out_content_type` (a certificate's PFX secret as PEM).
     ///
     /// # Errors
@@ -298,13 +299,13 @@ impl SecretClient {
     pub async fn get_secret_version(
         &self,
         name: &str,
-        version: &str,
+        version: Option<&str>,
         out_content_type: Option<&str>,
     ) -> Result<KeyVaultSecret> {
         validate_name_version(name, version)?;
         let query: Vec<(&str, &str)> = out_content_type.map(|c| ("outContentType", c)).into_iter().collect();
-        let request =
-            self.request(&operations::GET_SECRET, &[("secret-name", name), ("secret-version", version)], &query)?;
+        let params = [("secret-name", name), ("secret-version", version.unwrap_or(LATEST))];
+        let request = self.request(&operations::GET_SECRET, &params, &query)?;
         let bundle: SecretBundle = self.call_json("get_secret", request).await?;
         Ok(KeyVaultSecret::from_bundle(bundle))
     }
@@ -320,8 +321,8 @@ impl SecretClient {
         version: Option<&str>,
         changes: UpdateSecretProperties,
     ) -> Result<SecretProperties> {
-        let version = version.unwrap_or("");
         validate_name_version(name, version)?;
+        let version = version.unwrap_or(LATEST);
         if let Some(tags) = &changes.tags {
             validation::validate_tags(tags).map_err(invalid)?;
         }
@@ -352,7 +353,7 @@ impl SecretClient {
     /// # Errors
     /// [`Error::NotFound`].
     pub async fn begin_delete_secret(&self, name: &str) -> Result<Poller<DeletedSecret>> {
-        validate_name_version(name, "")?;
+        validate_name_version(name, None)?;
         let request = self.request(&operations::DELETE_SECRET, &[("secret-name", name)], &[])?;
         let bundle: DeletedSecretBundle = self.call_json("delete_secret", request).await?;
         let deleted = DeletedSecret::from_bundle(&bundle);
@@ -369,7 +370,7 @@ impl SecretClient {
     /// # Errors
     /// [`Error::NotFound`] when no such deleted secret exists.
     pub async fn begin_recover_deleted_secret(&self, name: &str) -> Result<Poller<SecretProperties>> {
-        validate_name_version(name, "")?;
+        validate_name_version(name, None)?;
         let request = self.request(&operations::RECOVER_DELETED_SECRET, &[("secret-name", name)], &[])?;
         let bundle: SecretBundle = self.call_json("recover_deleted_secret", request).await?;
         Ok(Poller::pending(SecretProperties::from_bundle(&bundle), self.clone(), PollKind::Recover, name.to_owned()))
@@ -380,7 +381,7 @@ impl SecretClient {
     /// # Errors
     /// [`Error::NotFound`].
     pub async fn get_deleted_secret(&self, name: &str) -> Result<DeletedSecret> {
-        validate_name_version(name, "")?;
+        validate_name_version(name, None)?;
         let request = self.request(&operations::GET_DELETED_SECRET, &[("secret-name", name)], &[])?;
         let bundle: DeletedSecretBundle = self.call_json("get_deleted_secret", request).await?;
         Ok(DeletedSecret::from_bundle(&bundle))
@@ -391,7 +392,7 @@ impl SecretClient {
     /// # Errors
     /// [`Error::NotFound`]; [`Error::Forbidden`] under purge protection.
     pub async fn purge_deleted_secret(&self, name: &str) -> Result<()> {
-        validate_name_version(name, "")?;
+        validate_name_version(name, None)?;
         let request = self.request(&operations::PURGE_DELETED_SECRET, &[("secret-name", name)], &[])?;
         self.call("purge_deleted_secret", request).await.map(drop)
     }
@@ -401,7 +402,7 @@ impl SecretClient {
     /// # Errors
     /// [`Error::NotFound`]; [`Error::Decode`] when the service sends no blob.
     pub async fn backup_secret(&self, name: &str) -> Result<Vec<u8>> {
-        validate_name_version(name, "")?;
+        validate_name_version(name, None)?;
         let mut request = self.request(&operations::BACKUP_SECRET, &[("secret-name", name)], &[])?;
         // A POST that only reads: safe to send again after a lost response.
         request.set_idempotent(true);
@@ -442,7 +443,7 @@ impl SecretClient {
         name: &str,
         options: Option<ListOptions>,
     ) -> Pager<SecretProperties> {
-        if let Err(e) = validate_name_version(name, "") {
+        if let Err(e) = validate_name_version(name, None) {
             return Pager::from_pages(futures::stream::once(async move { Err(e) }));
         }
         self.pager(
@@ -480,8 +481,8 @@ impl SecretClient {
         let options = options.unwrap_or_default();
         let first = match (&options.continuation_token, options.max_page_size) {
             (Some(token), _) => self.next_link_url(token),
-            (None, Some(size)) if !(1..=25).contains(&size) => {
-                Err(Error::InvalidArgument(format!("max_page_size must be 1 to 25, got {size}")))
+            (None, Some(size)) if !(1..=MAX_PAGE_SIZE).contains(&size) => {
+                Err(Error::InvalidArgument(format!("max_page_size must be 1 to {MAX_PAGE_SIZE}, got {size}")))
             }
             (None, size) => {
                 let size = size.map(|s| s.to_string());
@@ -525,7 +526,8 @@ impl SecretClient {
     }
 
     pub(crate) async fn status_secret(&self, name: &str) -> Result<()> {
-        let request = self.request(&operations::GET_SECRET, &[("secret-name", name), ("secret-version", "")], &[])?;
+        let request =
+            self.request(&operations::GET_SECRET, &[("secret-name", name), ("secret-version", LATEST)], &[])?;
         self.call("poll_recover", request).await.map(drop)
     }
 }
@@ -556,12 +558,16 @@ where
 }
 
 fn invalid(e: azkv_models::Error) -> Error {
-    Error::InvalidArgument(e.to_string())
+    Error::Validation(e)
 }
 
-fn validate_name_version(name: &str, version: &str) -> Result<()> {
+/// The `secret-version` path segment of the latest version: empty, as on the wire
+/// (`/secrets/{name}/`). Only the path is built with it; every API takes `Option<&str>`.
+const LATEST: &str = "";
+
+fn validate_name_version(name: &str, version: Option<&str>) -> Result<()> {
     validation::validate_secret_name(name).map_err(invalid)?;
-    if !version.is_empty() {
+    if let Some(version) = version {
         validation::validate_secret_version(version).map_err(invalid)?;
     }
     Ok(())
@@ -585,7 +591,7 @@ mod tests {
             "not a url",
         ] {
             let err = parse_vault_url(bad).unwrap_err();
-            assert!(matches!(err, Error::InvalidArgument(_)), "{bad}: {err:?}");
+            assert!(err.is_invalid_argument(), "{bad}: {err:?}");
         }
     }
 }

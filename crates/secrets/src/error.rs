@@ -67,9 +67,18 @@ pub enum Error {
     /// A response could not be decoded.
     #[error(transparent)]
     Decode(azkv_pipeline::Error),
-    /// An argument was refused before any request was sent.
+    /// A name, version, value, tag or content type broke the service's rules; refused before
+    /// any request was sent. The model error says which rule.
+    #[error("invalid argument: {0}")]
+    Validation(#[from] azkv_models::Error),
+    /// Another argument (a vault URL, a continuation token, a page size, a request for another
+    /// origin) was refused before any request was sent.
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
+    /// The blocking client's private runtime could not start, has shut down, or its helper
+    /// thread panicked.
+    #[error("blocking client: {0}")]
+    Runtime(String),
     /// A long-running operation did not finish within the poller's timeout.
     #[error("{operation} of `{name}` did not complete within {timeout:?}")]
     PollTimeout {
@@ -110,6 +119,12 @@ impl Error {
             Self::Throttled { error, .. } => Self::Throttled { error, retry_after: wait },
             other => other,
         }
+    }
+
+    /// Whether an argument was refused before anything was sent ([`Error::Validation`] or
+    /// [`Error::InvalidArgument`]).
+    pub fn is_invalid_argument(&self) -> bool {
+        matches!(self, Self::Validation(_) | Self::InvalidArgument(_))
     }
 
     /// Whether this is an [`Error::OutcomeUnknown`]: a write that may have been applied.

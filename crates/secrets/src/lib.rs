@@ -9,6 +9,7 @@ mod client;
 #[cfg(feature = "emulator")]
 pub mod emulator;
 mod error;
+mod operations;
 mod options;
 mod pager;
 mod poller;
@@ -20,9 +21,7 @@ pub use api::SecretClientApi;
 pub use builder::SecretClientBuilder;
 pub use client::SecretClient;
 pub use error::{Error, Result, ServiceError};
-pub use options::{
-    DEFAULT_API_VERSION, KNOWN_API_VERSIONS, ListOptions, SecretClientOptions, SetSecretOptions, UpdateSecretProperties,
-};
+pub use options::{ListOptions, SecretClientOptions, SetSecretOptions, UpdateSecretProperties};
 pub use pager::{Page, Pager};
 pub use poller::Poller;
 pub use secret::{DeletedSecret, KeyVaultSecret, SecretProperties};

@@ -6,17 +6,12 @@ use std::time::Duration;
 use azkv_pipeline::ClientOptions;
 use time::OffsetDateTime;
 
-/// The service API version sent by default.
-pub const DEFAULT_API_VERSION: &str = "2025-07-01";
-
-/// Service API versions this client knows; any other string may still be sent.
-pub const KNOWN_API_VERSIONS: &[&str] = &["7.4", "7.5", "7.6", "2025-07-01"];
-
 /// Options for [`crate::SecretClient`].
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct SecretClientOptions {
-    /// The `api-version` query parameter; default [`DEFAULT_API_VERSION`].
+    /// The `api-version` query parameter; default [`azkv_models::API_VERSION`], the one the
+    /// models describe ([`azkv_models::KNOWN_API_VERSIONS`] lists the service's others).
     pub api_version: String,
     /// Pipeline options: transport, retry, logging, custom policies, application id, clock.
     pub client: ClientOptions,
@@ -36,7 +31,7 @@ pub struct SecretClientOptions {
 impl Default for SecretClientOptions {
     fn default() -> Self {
         Self {
-            api_version: DEFAULT_API_VERSION.to_owned(),
+            api_version: azkv_models::API_VERSION.to_owned(),
             client: ClientOptions::default(),
             verify_challenge_resource: true,
             enable_cae: true,

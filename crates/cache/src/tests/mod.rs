@@ -184,11 +184,11 @@ impl SecretClientApi for Fake {
     async fn get_secret_version<'a>(
         &self,
         name: &str,
-        version: &str,
+        version: Option<&'a str>,
         _: Option<&'a str>,
     ) -> azkv_secrets::Result<KeyVaultSecret> {
         self.version_gets.fetch_add(1, Ordering::SeqCst);
-        self.answer(name, Some(version)).await
+        self.answer(name, version).await
     }
     async fn update_secret_properties<'a>(
         &self,

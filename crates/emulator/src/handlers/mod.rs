@@ -7,7 +7,7 @@ mod secrets;
 use crate::app::App;
 use crate::error::ApiError;
 use crate::vault::Ctx;
-use azkv_models::RouteMatch;
+use azkv_models::{OperationId, RouteMatch};
 use http::StatusCode;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -49,25 +49,25 @@ pub(crate) fn name_param(route: &RouteMatch) -> Result<String, ApiError> {
     }
 }
 
-/// Runs the operation `route` names. Blocking: writes may fsync.
+/// Runs the operation `route` names, answering with the table's success status. Blocking: writes may fsync.
+///
+/// The `match` is exhaustive: an operation added to `api/secrets.toml` fails to compile here until
+/// the emulator serves it.
 pub(crate) fn dispatch(app: &App, ctx: &Ctx, route: &RouteMatch, body: &[u8]) -> Result<Reply, ApiError> {
-    match route.operation.id {
-        "SetSecret" => secrets::set(app, ctx, route, body),
-        "GetSecret" => secrets::get(app, ctx, route),
-        "UpdateSecret" => secrets::update(app, ctx, route, body),
-        "DeleteSecret" => secrets::delete(app, ctx, route),
-        "GetSecrets" => secrets::list(app, ctx),
-        "GetSecretVersions" => secrets::versions(app, ctx, route),
-        "GetDeletedSecret" => deleted::get(app, ctx, route),
-        "GetDeletedSecrets" => deleted::list(app, ctx),
-        "RecoverDeletedSecret" => deleted::recover(app, ctx, route),
-        "PurgeDeletedSecret" => deleted::purge(app, ctx, route),
-        "BackupSecret" => backup::backup(app, ctx, route),
-        "RestoreSecret" => backup::restore(app, ctx, body),
-        other => Err(ApiError::new(
-            StatusCode::NOT_IMPLEMENTED,
-            "NotImplemented",
-            format!("The operation {other} is not supported by the emulator."),
-        )),
-    }
+    let mut reply = match route.operation.id {
+        OperationId::SetSecret => secrets::set(app, ctx, route, body),
+        OperationId::GetSecret => secrets::get(app, ctx, route),
+        OperationId::UpdateSecret => secrets::update(app, ctx, route, body),
+        OperationId::DeleteSecret => secrets::delete(app, ctx, route),
+        OperationId::GetSecrets => secrets::list(app, ctx),
+        OperationId::GetSecretVersions => secrets::versions(app, ctx, route),
+        OperationId::GetDeletedSecret => deleted::get(app, ctx, route),
+        OperationId::GetDeletedSecrets => deleted::list(app, ctx),
+        OperationId::RecoverDeletedSecret => deleted::recover(app, ctx, route),
+        OperationId::PurgeDeletedSecret => deleted::purge(app, ctx, route),
+        OperationId::BackupSecret => backup::backup(app, ctx, route),
+        OperationId::RestoreSecret => backup::restore(app, ctx, body),
+    }?;
+    reply.status = StatusCode::from_u16(route.operation.success_status).unwrap_or(reply.status);
+    Ok(reply)
 }

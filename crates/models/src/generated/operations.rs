@@ -12,6 +12,117 @@ pub const API_VERSION: &str = "2025-07-01";
 pub const API_VERSION_PARAM: &str = "api-version";
 /// The OAuth 2 scope a bearer token for the service must have.
 pub const AUTH_SCOPE: &str = "https://vault.azure.net/.default";
+/// Every api-version of the service, oldest first; [`API_VERSION`] is among them.
+pub const KNOWN_API_VERSIONS: &[&str] = &[
+    "2016-10-01",
+    "7.0",
+    "7.1",
+    "7.2",
+    "7.3",
+    "7.4",
+    "7.5",
+    "7.6-preview.2",
+    "7.6",
+    "2025-06-01-preview",
+    "2025-07-01",
+];
+/// The largest page a list operation returns, and its size when `maxresults` is absent.
+pub const MAX_PAGE_SIZE: u32 = 25;
+
+/// The id of an operation. Match on it exhaustively: an operation added to the description then
+/// fails to compile until every such `match` handles it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum OperationId {
+    /// `PUT /secrets/{secret-name}`: [`SET_SECRET`].
+    SetSecret,
+    /// `DELETE /secrets/{secret-name}`: [`DELETE_SECRET`].
+    DeleteSecret,
+    /// `PATCH /secrets/{secret-name}/{secret-version}`: [`UPDATE_SECRET`].
+    UpdateSecret,
+    /// `GET /secrets/{secret-name}/{secret-version}`: [`GET_SECRET`].
+    GetSecret,
+    /// `GET /secrets`: [`GET_SECRETS`].
+    GetSecrets,
+    /// `GET /secrets/{secret-name}/versions`: [`GET_SECRET_VERSIONS`].
+    GetSecretVersions,
+    /// `GET /deletedsecrets`: [`GET_DELETED_SECRETS`].
+    GetDeletedSecrets,
+    /// `GET /deletedsecrets/{secret-name}`: [`GET_DELETED_SECRET`].
+    GetDeletedSecret,
+    /// `DELETE /deletedsecrets/{secret-name}`: [`PURGE_DELETED_SECRET`].
+    PurgeDeletedSecret,
+    /// `POST /deletedsecrets/{secret-name}/recover`: [`RECOVER_DELETED_SECRET`].
+    RecoverDeletedSecret,
+    /// `POST /secrets/{secret-name}/backup`: [`BACKUP_SECRET`].
+    BackupSecret,
+    /// `POST /secrets/restore`: [`RESTORE_SECRET`].
+    RestoreSecret,
+}
+
+impl OperationId {
+    /// Every operation id, in the order of the API description.
+    pub const ALL: &'static [Self] = &[
+        Self::SetSecret,
+        Self::DeleteSecret,
+        Self::UpdateSecret,
+        Self::GetSecret,
+        Self::GetSecrets,
+        Self::GetSecretVersions,
+        Self::GetDeletedSecrets,
+        Self::GetDeletedSecret,
+        Self::PurgeDeletedSecret,
+        Self::RecoverDeletedSecret,
+        Self::BackupSecret,
+        Self::RestoreSecret,
+    ];
+
+    /// The id as the API spells it, for example `GetSecret`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::SetSecret => "SetSecret",
+            Self::DeleteSecret => "DeleteSecret",
+            Self::UpdateSecret => "UpdateSecret",
+            Self::GetSecret => "GetSecret",
+            Self::GetSecrets => "GetSecrets",
+            Self::GetSecretVersions => "GetSecretVersions",
+            Self::GetDeletedSecrets => "GetDeletedSecrets",
+            Self::GetDeletedSecret => "GetDeletedSecret",
+            Self::PurgeDeletedSecret => "PurgeDeletedSecret",
+            Self::RecoverDeletedSecret => "RecoverDeletedSecret",
+            Self::BackupSecret => "BackupSecret",
+            Self::RestoreSecret => "RestoreSecret",
+        }
+    }
+
+    /// The operation's entry in the table.
+    pub const fn operation(self) -> &'static Operation {
+        match self {
+            Self::SetSecret => &SET_SECRET,
+            Self::DeleteSecret => &DELETE_SECRET,
+            Self::UpdateSecret => &UPDATE_SECRET,
+            Self::GetSecret => &GET_SECRET,
+            Self::GetSecrets => &GET_SECRETS,
+            Self::GetSecretVersions => &GET_SECRET_VERSIONS,
+            Self::GetDeletedSecrets => &GET_DELETED_SECRETS,
+            Self::GetDeletedSecret => &GET_DELETED_SECRET,
+            Self::PurgeDeletedSecret => &PURGE_DELETED_SECRET,
+            Self::RecoverDeletedSecret => &RECOVER_DELETED_SECRET,
+            Self::BackupSecret => &BACKUP_SECRET,
+            Self::RestoreSecret => &RESTORE_SECRET,
+        }
+    }
+
+    /// The id spelled `name`, exactly.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|id| id.as_str() == name)
+    }
+}
+
+impl std::fmt::Display for OperationId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// HTTP method of an operation (kept free of any HTTP crate).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -77,8 +188,8 @@ pub struct QueryParam {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Operation {
-    /// The API's operation id, for example `GetSecret`.
-    pub id: &'static str,
+    /// The API's operation id.
+    pub id: OperationId,
     /// HTTP method.
     pub method: Method,
     /// Path template below the vault URL, with `{name}` placeholders, for example
@@ -90,12 +201,8 @@ pub struct Operation {
     pub query_params: &'static [QueryParam],
     /// Name of the request body model in [`crate::models`], if the operation takes a body.
     pub request_body: Option<&'static str>,
-    /// Name of the success response body model in [`crate::models`], if the response has a body.
-    pub response_body: Option<&'static str>,
     /// HTTP status of success.
     pub success_status: u16,
-    /// Whether the response is a page whose `nextLink` leads to the next one.
-    pub pageable: bool,
     /// What the operation does.
     pub doc: &'static str,
 }
@@ -107,15 +214,13 @@ pub struct Operation {
 /// - `secret-name`: Name of the secret: 1 to 127 letters, digits and dashes. Avoid personal or
 ///   sensitive data in names.
 pub const SET_SECRET: Operation = Operation {
-    id: "SetSecret",
+    id: OperationId::SetSecret,
     method: Method::Put,
     path: "/secrets/{secret-name}",
     path_params: &["secret-name"],
     query_params: &[],
     request_body: Some("SecretSetParameters"),
-    response_body: Some("SecretBundle"),
     success_status: 200,
-    pageable: false,
     doc: "Stores a secret. When a secret of that name exists already, the vault adds a new version of it. Needs the secrets/set permission.",
 };
 
@@ -126,15 +231,13 @@ pub const SET_SECRET: Operation = Operation {
 /// Path parameters:
 /// - `secret-name`: Name of the secret.
 pub const DELETE_SECRET: Operation = Operation {
-    id: "DeleteSecret",
+    id: OperationId::DeleteSecret,
     method: Method::Delete,
     path: "/secrets/{secret-name}",
     path_params: &["secret-name"],
     query_params: &[],
     request_body: None,
-    response_body: Some("DeletedSecretBundle"),
     success_status: 200,
-    pageable: false,
     doc: "Deletes every version of a secret (a single version cannot be deleted). In a vault with soft-delete the secret can then be recovered or purged. Needs the secrets/delete permission.",
 };
 
@@ -146,15 +249,13 @@ pub const DELETE_SECRET: Operation = Operation {
 /// - `secret-name`: Name of the secret.
 /// - `secret-version`: Version of the secret.
 pub const UPDATE_SECRET: Operation = Operation {
-    id: "UpdateSecret",
+    id: OperationId::UpdateSecret,
     method: Method::Patch,
     path: "/secrets/{secret-name}/{secret-version}",
     path_params: &["secret-name", "secret-version"],
     query_params: &[],
     request_body: Some("SecretUpdateParameters"),
-    response_body: Some("SecretBundle"),
     success_status: 200,
-    pageable: false,
     doc: "Changes the attributes, tags or content type of one version of a secret. Fields left out of the request keep their values; the secret value itself cannot change. Needs the secrets/set permission.",
 };
 
@@ -166,7 +267,7 @@ pub const UPDATE_SECRET: Operation = Operation {
 /// - `secret-name`: Name of the secret.
 /// - `secret-version`: Version of the secret; empty for the latest version.
 pub const GET_SECRET: Operation = Operation {
-    id: "GetSecret",
+    id: OperationId::GetSecret,
     method: Method::Get,
     path: "/secrets/{secret-name}/{secret-version}",
     path_params: &["secret-name", "secret-version"],
@@ -179,16 +280,14 @@ pub const GET_SECRET: Operation = Operation {
         doc: "Format to convert a certificate-backed secret to. Only PFX to PEM conversion exists; the service rejects other formats. Without it the value comes back unconverted.",
     }],
     request_body: None,
-    response_body: Some("SecretBundle"),
     success_status: 200,
-    pageable: false,
     doc: "Reads one version of a secret, value included. An empty version (a path ending in `/`) means the latest version. Needs the secrets/get permission.",
 };
 
 /// `GET /secrets` (GetSecrets): Lists the secrets of the vault: identifiers and attributes of each
 /// secret, without values and without individual versions. Needs the secrets/list permission.
 pub const GET_SECRETS: Operation = Operation {
-    id: "GetSecrets",
+    id: OperationId::GetSecrets,
     method: Method::Get,
     path: "/secrets",
     path_params: &[],
@@ -201,9 +300,7 @@ pub const GET_SECRETS: Operation = Operation {
         doc: "Largest number of items in one page, 1 to 25; the service uses 25 when it is absent.",
     }],
     request_body: None,
-    response_body: Some("SecretListResult"),
     success_status: 200,
-    pageable: true,
     doc: "Lists the secrets of the vault: identifiers and attributes of each secret, without values and without individual versions. Needs the secrets/list permission.",
 };
 
@@ -213,7 +310,7 @@ pub const GET_SECRETS: Operation = Operation {
 /// Path parameters:
 /// - `secret-name`: Name of the secret.
 pub const GET_SECRET_VERSIONS: Operation = Operation {
-    id: "GetSecretVersions",
+    id: OperationId::GetSecretVersions,
     method: Method::Get,
     path: "/secrets/{secret-name}/versions",
     path_params: &["secret-name"],
@@ -226,16 +323,14 @@ pub const GET_SECRET_VERSIONS: Operation = Operation {
         doc: "Largest number of items in one page, 1 to 25; the service uses 25 when it is absent.",
     }],
     request_body: None,
-    response_body: Some("SecretListResult"),
     success_status: 200,
-    pageable: true,
     doc: "Lists the versions of one secret: full identifiers and attributes, without values. Needs the secrets/list permission.",
 };
 
 /// `GET /deletedsecrets` (GetDeletedSecrets): Lists the deleted secrets of a soft-delete vault.
 /// Needs the secrets/list permission.
 pub const GET_DELETED_SECRETS: Operation = Operation {
-    id: "GetDeletedSecrets",
+    id: OperationId::GetDeletedSecrets,
     method: Method::Get,
     path: "/deletedsecrets",
     path_params: &[],
@@ -248,9 +343,7 @@ pub const GET_DELETED_SECRETS: Operation = Operation {
         doc: "Largest number of items in one page, 1 to 25; the service uses 25 when it is absent.",
     }],
     request_body: None,
-    response_body: Some("DeletedSecretListResult"),
     success_status: 200,
-    pageable: true,
     doc: "Lists the deleted secrets of a soft-delete vault. Needs the secrets/list permission.",
 };
 
@@ -260,15 +353,13 @@ pub const GET_DELETED_SECRETS: Operation = Operation {
 /// Path parameters:
 /// - `secret-name`: Name of the secret.
 pub const GET_DELETED_SECRET: Operation = Operation {
-    id: "GetDeletedSecret",
+    id: OperationId::GetDeletedSecret,
     method: Method::Get,
     path: "/deletedsecrets/{secret-name}",
     path_params: &["secret-name"],
     query_params: &[],
     request_body: None,
-    response_body: Some("DeletedSecretBundle"),
     success_status: 200,
-    pageable: false,
     doc: "Reads a deleted secret and its attributes. Needs the secrets/get permission.",
 };
 
@@ -278,15 +369,13 @@ pub const GET_DELETED_SECRET: Operation = Operation {
 /// Path parameters:
 /// - `secret-name`: Name of the secret.
 pub const PURGE_DELETED_SECRET: Operation = Operation {
-    id: "PurgeDeletedSecret",
+    id: OperationId::PurgeDeletedSecret,
     method: Method::Delete,
     path: "/deletedsecrets/{secret-name}",
     path_params: &["secret-name"],
     query_params: &[],
     request_body: None,
-    response_body: None,
     success_status: 204,
-    pageable: false,
     doc: "Removes a deleted secret for good, with no way back. Only in a soft-delete vault. Needs the secrets/purge permission.",
 };
 
@@ -296,15 +385,13 @@ pub const PURGE_DELETED_SECRET: Operation = Operation {
 /// Path parameters:
 /// - `secret-name`: Name of the deleted secret.
 pub const RECOVER_DELETED_SECRET: Operation = Operation {
-    id: "RecoverDeletedSecret",
+    id: OperationId::RecoverDeletedSecret,
     method: Method::Post,
     path: "/deletedsecrets/{secret-name}/recover",
     path_params: &["secret-name"],
     query_params: &[],
     request_body: None,
-    response_body: Some("SecretBundle"),
     success_status: 200,
-    pageable: false,
     doc: "Brings a deleted secret back, at its latest version. Only in a soft-delete vault. Needs the secrets/recover permission.",
 };
 
@@ -314,30 +401,26 @@ pub const RECOVER_DELETED_SECRET: Operation = Operation {
 /// Path parameters:
 /// - `secret-name`: Name of the secret.
 pub const BACKUP_SECRET: Operation = Operation {
-    id: "BackupSecret",
+    id: OperationId::BackupSecret,
     method: Method::Post,
     path: "/secrets/{secret-name}/backup",
     path_params: &["secret-name"],
     query_params: &[],
     request_body: None,
-    response_body: Some("BackupSecretResult"),
     success_status: 200,
-    pageable: false,
     doc: "Downloads a protected backup blob holding every version of a secret. Needs the secrets/backup permission.",
 };
 
 /// `POST /secrets/restore` (RestoreSecret): Restores a secret, with all its versions, from a backup
 /// blob. Needs the secrets/restore permission.
 pub const RESTORE_SECRET: Operation = Operation {
-    id: "RestoreSecret",
+    id: OperationId::RestoreSecret,
     method: Method::Post,
     path: "/secrets/restore",
     path_params: &[],
     query_params: &[],
     request_body: Some("SecretRestoreParameters"),
-    response_body: Some("SecretBundle"),
     success_status: 200,
-    pageable: false,
     doc: "Restores a secret, with all its versions, from a backup blob. Needs the secrets/restore permission.",
 };
 

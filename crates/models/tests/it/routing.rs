@@ -13,7 +13,7 @@ fn sample_params(op: &Operation, name: &str) -> Vec<(&'static str, String)> {
 #[test]
 fn the_table_is_complete_and_consistent() {
     assert_eq!(OPERATIONS.len(), 12);
-    let mut ids: Vec<&str> = OPERATIONS.iter().map(|op| op.id).collect();
+    let mut ids: Vec<&str> = OPERATIONS.iter().map(|op| op.id.as_str()).collect();
     ids.sort_unstable();
     ids.dedup();
     assert_eq!(ids.len(), 12, "ids are unique");
@@ -22,14 +22,17 @@ fn the_table_is_complete_and_consistent() {
         let in_template: Vec<&str> =
             op.path.split('/').filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}'))).collect();
         assert_eq!(in_template, op.path_params, "{}", op.id);
-        assert_eq!(Operation::by_id(op.id), Some(op));
+        assert_eq!(op.id.operation(), op);
+        assert_eq!(OperationId::parse(op.id.as_str()), Some(op.id));
         assert!(matches!(op.success_status, 200 | 204), "{}", op.id);
-        assert_eq!(op.pageable, op.query_params.iter().any(|q| q.name == "maxresults"), "{}", op.id);
+        let max = op.query_params.iter().find(|q| q.name == "maxresults").and_then(|q| q.max);
+        assert!(max.is_none() || max == Some(i64::from(MAX_PAGE_SIZE)), "{}", op.id);
     }
     assert_eq!(API_VERSION, "2025-07-01");
     assert_eq!(AUTH_SCOPE, "https://vault.azure.net/.default");
     assert_eq!(PURGE_DELETED_SECRET.success_status, 204);
-    assert_eq!(PURGE_DELETED_SECRET.response_body, None);
+    assert_eq!(OperationId::ALL.len(), OPERATIONS.len());
+    assert!(KNOWN_API_VERSIONS.contains(&API_VERSION));
     assert_eq!(SET_SECRET.request_body, Some("SecretSetParameters"));
     assert_eq!(GET_SECRET_VERSIONS.path, "/secrets/{secret-name}/versions");
     assert_eq!(Method::parse("patch"), Some(Method::Patch));
@@ -123,7 +126,7 @@ fn matching_table() {
     ];
     for (method, path, want, params) in cases {
         let found = match_route(*method, path);
-        assert_eq!(found.as_ref().map(|f| f.operation.id), *want, "{method} {path}");
+        assert_eq!(found.as_ref().map(|f| f.operation.id.as_str()), *want, "{method} {path}");
         if let Some(found) = found {
             let got: Vec<(&str, &str)> = found.params.iter().map(|(k, v)| (*k, v.as_str())).collect();
             assert_eq!(got, *params, "{method} {path}");

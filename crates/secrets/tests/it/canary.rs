@@ -90,7 +90,7 @@ async fn no_canary_escapes_any_operation() {
     let got = client.get_secret("canary").await.unwrap();
     assert!(got.value().starts_with(VALUE), "the value does round-trip");
     out(&mut printed, "get", &got);
-    out(&mut printed, "get_version", &client.get_secret_version("canary", &version, None).await.unwrap());
+    out(&mut printed, "get_version", &client.get_secret_version("canary", Some(&version), None).await.unwrap());
     let pages: Vec<_> = client
         .list_properties_of_secrets(Some(ListOptions::default().with_max_page_size(1)))
         .into_pages()
@@ -105,7 +105,7 @@ async fn no_canary_escapes_any_operation() {
         .await
         .unwrap();
     out(&mut printed, "updated", &updated);
-    out_err(&mut printed, "disabled", &client.get_secret_version("canary", &version, None).await.unwrap_err());
+    out_err(&mut printed, "disabled", &client.get_secret_version("canary", Some(&version), None).await.unwrap_err());
     let backup = client.backup_secret("canary").await.unwrap();
     let poller = client.begin_delete_secret("canary").await.unwrap();
     out(&mut printed, "delete poller", &poller);

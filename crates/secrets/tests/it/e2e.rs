@@ -63,7 +63,7 @@ async fn every_operation_against_the_emulator() {
     assert_eq!(first.properties.tags.get("env").map(String::as_str), Some("test"));
     assert_eq!(client.get_secret("db-password").await.unwrap().value(), "v2");
     let v1 = first.properties.version.clone().unwrap();
-    assert_eq!(client.get_secret_version("db-password", &v1, None).await.unwrap().value(), "v1");
+    assert_eq!(client.get_secret_version("db-password", Some(&v1), None).await.unwrap().value(), "v1");
     let versions: Vec<_> = client.list_properties_of_secret_versions("db-password", None).try_collect().await.unwrap();
     assert_eq!(versions.len(), 2);
 
@@ -73,7 +73,7 @@ async fn every_operation_against_the_emulator() {
         .await
         .unwrap();
     assert_eq!(props.enabled, Some(false));
-    let err = client.get_secret_version("db-password", &v1, None).await.unwrap_err();
+    let err = client.get_secret_version("db-password", Some(&v1), None).await.unwrap_err();
     assert!(matches!(err, Error::Forbidden(_)) && err.inner_code() == Some("SecretDisabled"), "{err:?}");
 
     // paging over several pages
@@ -138,7 +138,7 @@ async fn every_operation_in_every_auth_mode() {
         let set = client.set_secret("a", "v1", None).await.unwrap_or_else(|e| panic!("{mode}: set: {e}"));
         assert_eq!(client.get_secret("a").await.unwrap().value(), "v1", "{mode}");
         let version = set.properties.version.clone().unwrap();
-        assert_eq!(client.get_secret_version("a", &version, None).await.unwrap().value(), "v1", "{mode}");
+        assert_eq!(client.get_secret_version("a", Some(&version), None).await.unwrap().value(), "v1", "{mode}");
         let changes = UpdateSecretProperties::default().with_content_type("text/plain");
         client.update_secret_properties("a", None, changes).await.unwrap_or_else(|e| panic!("{mode}: update: {e}"));
         let listed: Vec<_> = client.list_properties_of_secrets(None).try_collect().await.unwrap();
