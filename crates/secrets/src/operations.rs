@@ -8,7 +8,7 @@
 //!
 //! A compile-time check below refuses a list that leaves out an operation of the API
 //! description, so an operation added to `api/secrets.toml` fails to compile here (and in the
-//! emulator's exhaustive dispatch) until it is handled. See `docs/adr/0003-one-declaration-per-operation.md`.
+//! emulator's exhaustive dispatch) until it is handled. See `docs/adr/0002-one-declaration-per-operation.md`.
 
 /// Calls `$callback!` with every operation, in two groups:
 /// - `calls`: `Id => method(arg: [Type], ...) -> [T];` for an `async fn` returning `Result<T>`;
