@@ -80,6 +80,8 @@ pub(crate) enum Auth {
     Environment,
     /// Kubernetes workload identity (AZURE_FEDERATED_TOKEN_FILE).
     WorkloadIdentity,
+    /// Sign in on another device with a code shown on stderr (no browser needed here).
+    DeviceCode,
 }
 
 /// The output format of commands that print a result.
