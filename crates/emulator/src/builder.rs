@@ -290,6 +290,7 @@ impl EmulatorBuilder {
         Ok(EmulatorHandle {
             url,
             addr,
+            server_thumbprint: tls.as_ref().map(|t| t.leaf_sha1.clone()),
             ca_pem: tls.map(|t| t.ca_pem),
             ca_path,
             _ca_temp: ca_temp,

@@ -13,7 +13,8 @@ use std::time::Duration;
 /// A local Azure Key Vault secrets emulator.
 ///
 /// On start it prints one JSON line on stdout, with the keys ready, url, ca_path, token_endpoint,
-/// identity_header, auth and controls_auth. Logs go to stderr (filter with RUST_LOG).
+/// identity_header, auth, controls_auth, authority_host, tenant_id, imds_endpoint,
+/// service_fabric_endpoint, azure_ml_endpoint and server_thumbprint. Logs go to stderr (filter with RUST_LOG).
 /// Stop it with Ctrl-C or SIGTERM.
 #[derive(Debug, clap::Parser)]
 #[command(name = "azkv-emulator", version, about, long_about = None)]
@@ -79,6 +80,62 @@ pub struct Args {
     /// Seconds without a byte either way before a connection is closed.
     #[arg(long, env = "AZKV_EMULATOR_IDLE_TIMEOUT", value_name = "SECS", default_value_t = 120)]
     idle_timeout: u64,
+    /// Register a confidential client with a secret in the emulated Entra ID tenant (repeatable;
+    /// comma-separated in the variable, which keeps the secret off the command line).
+    #[arg(long = "app", env = "AZKV_EMULATOR_APP", value_name = "CLIENT_ID=SECRET", value_delimiter = ',')]
+    apps: Vec<AppSecret>,
+    /// Register a certificate (PEM file) for a client's assertions (repeatable; comma-separated in the variable).
+    #[arg(long = "app-cert", env = "AZKV_EMULATOR_APP_CERT", value_name = "CLIENT_ID=PEM_PATH", value_delimiter = ',')]
+    app_certs: Vec<AppCert>,
+    /// Approve every device code as soon as it is issued (else approve with POST /_emulator/devicecodes/approve).
+    #[arg(long, env = "AZKV_EMULATOR_DEVICE_CODE_AUTO_APPROVE")]
+    device_code_auto_approve: bool,
+}
+
+/// `--app CLIENT_ID=SECRET`. `Debug` shows no secret.
+#[derive(Clone)]
+struct AppSecret {
+    client_id: String,
+    secret: String,
+}
+
+impl std::fmt::Debug for AppSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppSecret").field("client_id", &self.client_id).field("secret", &"REDACTED").finish()
+    }
+}
+
+impl std::str::FromStr for AppSecret {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.split_once('=') {
+            Some((id, secret)) if !id.is_empty() && !secret.is_empty() => {
+                Ok(Self { client_id: id.to_owned(), secret: secret.to_owned() })
+            }
+            _ => Err("expected CLIENT_ID=SECRET".into()),
+        }
+    }
+}
+
+/// `--app-cert CLIENT_ID=PEM_PATH`.
+#[derive(Debug, Clone)]
+struct AppCert {
+    client_id: String,
+    path: PathBuf,
+}
+
+impl std::str::FromStr for AppCert {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.split_once('=') {
+            Some((id, path)) if !id.is_empty() && !path.is_empty() => {
+                Ok(Self { client_id: id.to_owned(), path: PathBuf::from(path) })
+            }
+            _ => Err("expected CLIENT_ID=PEM_PATH".into()),
+        }
+    }
 }
 
 /// How to authenticate to `/_emulator/` controls, for the ready line.
@@ -106,7 +163,16 @@ async fn run(a: Args) -> Result<(), String> {
         .allow_remote(a.allow_remote)
         .repair(a.repair)
         .connection_limits(limits)
+        .device_code_auto_approve(a.device_code_auto_approve)
         .ca_temp_dir(true);
+    for app in &a.apps {
+        builder = builder.app_secret(app.client_id.clone(), app.secret.clone());
+    }
+    for cert in &a.app_certs {
+        let pem =
+            std::fs::read_to_string(&cert.path).map_err(|e| format!("cannot read {}: {e}", cert.path.display()))?;
+        builder = builder.app_certificate(cert.client_id.clone(), pem);
+    }
     for h in &a.hosts {
         builder = builder.extra_host(h.clone());
     }
@@ -137,6 +203,12 @@ async fn run(a: Args) -> Result<(), String> {
         "identity_header": emulator.identity_header(),
         "auth": a.auth.to_string(),
         "controls_auth": controls_auth(a.auth),
+        "authority_host": emulator.authority_host(),
+        "tenant_id": emulator.tenant_id(),
+        "imds_endpoint": emulator.imds_endpoint(),
+        "service_fabric_endpoint": emulator.service_fabric_endpoint(),
+        "azure_ml_endpoint": emulator.azure_ml_endpoint(),
+        "server_thumbprint": emulator.server_thumbprint(),
     });
     println!("{ready}");
     wait_for_signal().await;
@@ -213,6 +285,21 @@ mod tests {
         assert!(parse(&["--what"]).is_err());
         assert!(parse(&["--tls-cert", "c.pem"]).is_err(), "--tls-cert needs --tls-key");
         assert_eq!(parse(&["--help"]).unwrap_err().kind(), clap::error::ErrorKind::DisplayHelp);
+    }
+
+    #[test]
+    fn parses_entra_flags_and_hides_secrets() {
+        let a = parse(&["--app", "a=s3cret", "--app", "b=x=y", "--app-cert", "c=/p.pem", "--device-code-auto-approve"])
+            .unwrap();
+        assert_eq!(a.apps.len(), 2);
+        assert_eq!((a.apps[1].client_id.as_str(), a.apps[1].secret.as_str()), ("b", "x=y"));
+        assert_eq!(a.app_certs[0].path, PathBuf::from("/p.pem"));
+        assert!(a.device_code_auto_approve);
+        assert!(!format!("{a:?}").contains("s3cret"));
+        for bad in ["a", "=s", "a="] {
+            assert!(parse(&["--app", bad]).is_err(), "{bad}");
+            assert!(parse(&["--app-cert", bad]).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -15,6 +15,8 @@ pub struct EmulatorHandle {
     pub(crate) url: String,
     pub(crate) addr: SocketAddr,
     pub(crate) ca_pem: Option<String>,
+    /// The served certificate's SHA-1 thumbprint (uppercase hex); `None` without TLS.
+    pub(crate) server_thumbprint: Option<String>,
     pub(crate) ca_path: Option<std::path::PathBuf>,
     /// The private directory holding the CA file, removed on drop.
     pub(crate) _ca_temp: Option<crate::files::PrivateTempDir>,

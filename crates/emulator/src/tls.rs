@@ -20,6 +20,17 @@ pub(crate) struct Tls {
     /// The certificate clients trust: the emulator's CA, or the last certificate of an own chain.
     pub(crate) ca_pem: String,
     pub(crate) config: Arc<rustls::ServerConfig>,
+    /// The served (leaf) certificate's SHA-1 thumbprint, uppercase hex: what Service Fabric clients pin
+    /// (`IDENTITY_SERVER_THUMBPRINT`).
+    pub(crate) leaf_sha1: String,
+}
+
+fn sha1_hex(chain: &[CertificateDer<'static>]) -> String {
+    chain
+        .first()
+        .map(|c| ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, c.as_ref()))
+        .map(|d| d.as_ref().iter().map(|b| format!("{b:02X}")).collect())
+        .unwrap_or_default()
 }
 
 fn tls_err(e: impl std::fmt::Display) -> Error {
@@ -108,7 +119,8 @@ pub(crate) fn generate(data_dir: Option<&Path>, extra_hosts: &[String]) -> crate
         .map_err(tls_err)?;
     let chain = vec![CertificateDer::from(leaf_cert.der().to_vec()), ca_der];
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
-    Ok(Tls { ca_pem, config: server_config(chain, key)? })
+    let leaf_sha1 = sha1_hex(&chain);
+    Ok(Tls { ca_pem, config: server_config(chain, key)?, leaf_sha1 })
 }
 
 /// An own certificate chain and key (PEM files), for `--tls-cert` / `--tls-key`.
@@ -125,7 +137,8 @@ pub(crate) fn from_files(cert: &Path, key: &Path) -> crate::Result<Tls> {
     let text = String::from_utf8_lossy(&cert_pem);
     let begin = "-----BEGIN CERTIFICATE-----";
     let ca_pem = text.rfind(begin).map(|i| text[i..].trim_end().to_owned() + "\n").unwrap_or_default();
-    Ok(Tls { ca_pem, config: server_config(chain, key)? })
+    let leaf_sha1 = sha1_hex(&chain);
+    Ok(Tls { ca_pem, config: server_config(chain, key)?, leaf_sha1 })
 }
 
 /// A server config (ring provider, HTTP/2 and HTTP/1.1 ALPN).

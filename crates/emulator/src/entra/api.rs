@@ -90,6 +90,12 @@ impl EmulatorHandle {
         format!("{}{}", self.url, super::routes::SERVICE_FABRIC_PATH)
     }
 
+    /// The SHA-1 thumbprint (uppercase hex) of the certificate the emulator serves, which Service Fabric
+    /// clients pin (`IDENTITY_SERVER_THUMBPRINT`); `None` without TLS.
+    pub fn server_thumbprint(&self) -> Option<&str> {
+        self.server_thumbprint.as_deref()
+    }
+
     /// The Azure ML token endpoint (`MSI_ENDPOINT`); its `secret` header is
     /// [`EmulatorHandle::identity_header`] (`MSI_SECRET`).
     pub fn azure_ml_endpoint(&self) -> String {

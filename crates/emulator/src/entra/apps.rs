@@ -63,11 +63,23 @@ impl RegisteredApp {
         self.secrets.iter().fold(false, |hit, s| crate::auth::constant_time_eq(s.as_bytes(), secret.as_bytes()) | hit)
     }
 
-    /// The certificate whose thumbprint `x5t#S256` (preferred) or `x5t` names.
+    /// The certificate whose thumbprint `x5t#S256` (preferred) or `x5t` names. Padding and the standard
+    /// base64 alphabet are accepted too (MSAL for Python sends `x5t` padded).
     pub(crate) fn certificate(&self, x5t_s256: Option<&str>, x5t: Option<&str>) -> Option<&Certificate> {
-        self.certificates.iter().find(|c| match (x5t_s256, x5t) {
-            (Some(s), _) => c.x5t_s256 == s,
-            (None, Some(t)) => c.x5t == t,
+        let norm = |t: &str| -> String {
+            t.trim_end_matches('=')
+                .chars()
+                .map(|c| match c {
+                    '+' => '-',
+                    '/' => '_',
+                    c => c,
+                })
+                .collect()
+        };
+        let (s256, s1) = (x5t_s256.map(norm), x5t.map(norm));
+        self.certificates.iter().find(|c| match (&s256, &s1) {
+            (Some(s), _) => c.x5t_s256 == *s,
+            (None, Some(t)) => c.x5t == *t,
             (None, None) => false,
         })
     }
@@ -175,6 +187,7 @@ pub(crate) mod tests {
         let app = r.get("app").unwrap();
         assert!(app.certificate(Some(&c.x5t_s256), None).is_some());
         assert!(app.certificate(None, Some(&c.x5t)).is_some());
+        assert!(app.certificate(None, Some(&format!("{}=", c.x5t))).is_some(), "padded, as MSAL for Python sends it");
         assert!(app.certificate(Some(&c.x5t), Some(&c.x5t)).is_none(), "x5t#S256 wins when both are sent");
         assert!(app.certificate(None, None).is_none());
     }

@@ -28,6 +28,11 @@ fn part(s: &str) -> Result<Value, OAuthError> {
     if v.is_object() { Ok(v) } else { Err(OAuthError::invalid_assertion("The token is malformed.")) }
 }
 
+/// A JWT NumericDate: seconds, possibly fractional (MSAL for Python sends floats); the cast saturates.
+fn numeric_date(v: &Value) -> Option<i64> {
+    v.as_i64().or_else(|| v.as_f64().filter(|f| f.is_finite()).map(|f| f as i64))
+}
+
 /// Checks `assertion` for `client_id` registered as `app`; `audiences` are the accepted `aud` values.
 pub(crate) fn verify(
     app: &RegisteredApp,
@@ -87,8 +92,8 @@ pub(crate) fn verify(
             "The audience is unexpected: it must be this tenant's token endpoint.",
         ));
     }
-    let exp = claims["exp"].as_i64().ok_or_else(|| OAuthError::invalid_assertion("The exp claim is missing."))?;
-    let nbf = claims.get("nbf").and_then(Value::as_i64);
+    let exp = numeric_date(&claims["exp"]).ok_or_else(|| OAuthError::invalid_assertion("The exp claim is missing."))?;
+    let nbf = claims.get("nbf").and_then(numeric_date);
     if now > exp.saturating_add(SKEW_SECS) || nbf.is_some_and(|n| n > now.saturating_add(SKEW_SECS)) {
         return Err(OAuthError::assertion_time(now, nbf, exp));
     }
@@ -159,6 +164,8 @@ pub(crate) mod tests {
         assert_eq!(with(&|c| c["exp"] = json!(1_000 - SKEW_SECS - 1)), Err(700024));
         assert_eq!(with(&|c| c["nbf"] = json!(1_000 + SKEW_SECS + 1)), Err(700024));
         assert_eq!(with(&|c| c["exp"] = json!("soon")), Err(50027));
+        assert_eq!(with(&|c| c["exp"] = json!(1_500.75)), Ok(()), "fractional seconds");
+        assert_eq!(with(&|c| c["exp"] = json!(1e300)), Ok(()), "saturates, no panic");
         let e = verify(app, "c", &good, &auds, 1_000_000).unwrap_err();
         assert!(!e.message.contains(&good[good.len() - 20..]), "no part of the assertion is echoed");
     }

@@ -85,3 +85,93 @@ async fn strict_mode_ready_line_tells_how_to_reach_the_controls() {
     // Killed, it cannot remove its private CA directory.
     let _ = std::fs::remove_dir_all(ca_path.parent().unwrap());
 }
+
+#[tokio::test]
+async fn entra_flags_register_apps_and_the_ready_line_names_the_authority() {
+    let dir = fresh_dir("cli-entra");
+    std::fs::create_dir_all(&dir).unwrap();
+    let pem_path = dir.join("app.pem");
+    std::fs::write(&pem_path, crate::entra::rsa_cert(0).0).unwrap();
+    let mut child = bin()
+        .env("AZKV_EMULATOR_APP", "from-env=env-secret")
+        .arg("--app")
+        .arg("from-flag=flag-secret")
+        .arg("--app-cert")
+        .arg(format!("cert-app={}", pem_path.display()))
+        .arg("--device-code-auto-approve")
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let ready: Value = serde_json::from_str(&lines.next_line().await.unwrap().unwrap()).unwrap();
+    let keys = ["authority_host", "tenant_id", "imds_endpoint", "service_fabric_endpoint", "azure_ml_endpoint"];
+    for key in keys {
+        assert!(ready[key].is_string(), "{key} in {ready}");
+    }
+    assert_eq!(ready["authority_host"], ready["url"]);
+    assert_eq!(ready["tenant_id"], azkv_emulator::DEFAULT_TENANT);
+    assert_eq!(ready["server_thumbprint"].as_str().unwrap().len(), 40);
+    assert!(!ready.to_string().contains("secret\":"), "no app secret in the ready line");
+    let ca = std::fs::read(ready["ca_path"].as_str().unwrap()).unwrap();
+    crate::common::install_provider();
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .tls_certs_only([reqwest::Certificate::from_pem(&ca).unwrap()])
+        .build()
+        .unwrap();
+    let token_url = format!(
+        "{}/{}/oauth2/v2.0/token",
+        ready["authority_host"].as_str().unwrap(),
+        ready["tenant_id"].as_str().unwrap()
+    );
+    // The flag wins over its variable: the app of AZKV_EMULATOR_APP is not registered.
+    for (id, secret, status) in [("from-flag", "flag-secret", 200), ("from-env", "env-secret", 400)] {
+        let form = [
+            ("grant_type", "client_credentials"),
+            ("client_id", id),
+            ("client_secret", secret),
+            ("scope", "https://vault.azure.net/.default"),
+        ];
+        let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
+        let r = http.post(&token_url).body(body).send().await.unwrap();
+        assert_eq!(r.status(), status, "{id}");
+    }
+    let (name, value) = ("x-identity-header", ready["identity_header"].as_str().unwrap());
+    let apps: Value = http
+        .get(format!("{}/_emulator/apps", ready["url"].as_str().unwrap()))
+        .header(name, value)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .map(|b| serde_json::from_slice(&b).unwrap())
+        .unwrap();
+    assert!(
+        apps["apps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["client_id"] == "cert-app" && a["certificates"].as_array().unwrap().len() == 1),
+        "{apps}"
+    );
+    let codes: Value = http
+        .get(format!("{}/_emulator/devicecodes", ready["url"].as_str().unwrap()))
+        .header(name, value)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .map(|b| serde_json::from_slice(&b).unwrap())
+        .unwrap();
+    assert_eq!(codes["auto_approve"], true);
+    child.kill().await.unwrap();
+    let ca_path = std::path::PathBuf::from(ready["ca_path"].as_str().unwrap());
+    let _ = std::fs::remove_dir_all(ca_path.parent().unwrap());
+    let _ = std::fs::remove_dir_all(&dir);
+
+    // A certificate file that is not there stops the start with a one-line error.
+    let out = bin().args(["--app-cert", "x=/nonexistent/app.pem"]).output().await.unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/app.pem"), "{out:?}");
+}

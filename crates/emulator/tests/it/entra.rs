@@ -139,7 +139,8 @@ async fn token_endpoint_errors_are_the_services() {
     let secret = |id: &'static str, s: &'static str| {
         [("grant_type", "client_credentials"), ("client_id", id), ("client_secret", s), ("scope", VAULT_SCOPE)]
     };
-    let cases: Vec<(Vec<(&str, &str)>, (u16, &str, u64))> = vec![
+    type Case<'a> = (Vec<(&'a str, &'a str)>, (u16, &'a str, u64));
+    let cases: Vec<Case<'_>> = vec![
         (secret("app", "wrong").to_vec(), (401, "invalid_client", 7000215)),
         (secret("nobody", "s3cret").to_vec(), (400, "unauthorized_client", 700016)),
         (
@@ -320,7 +321,7 @@ async fn device_code_flow_pending_approved_refreshed_and_expired() {
     assert_eq!((r.body["expires_in"].as_i64(), r.body["interval"].as_i64()), (Some(900), Some(5)));
     let device_code = r.body["device_code"].as_str().unwrap().to_owned();
     let user_code = r.body["user_code"].as_str().unwrap().to_owned();
-    assert_eq!(kv.emu.pending_device_codes(), [user_code.clone()]);
+    assert_eq!(kv.emu.pending_device_codes(), std::slice::from_ref(&user_code));
     let poll = [
         ("grant_type", DEVICE_GRANT),
         ("client_id", "public-app"),
