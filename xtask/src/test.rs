@@ -40,21 +40,17 @@ const STEPS: &[Step] = &[
     },
 ];
 
-/// `--repeat N`: how many times the tests step runs (1 without the flag).
-fn parse_repeat(args: &[String]) -> anyhow::Result<u32> {
-    match args {
-        [] => Ok(1),
-        [flag, n] if flag == "--repeat" => match n.parse::<u32>() {
-            Ok(n) if n >= 1 => Ok(n),
-            _ => bail!("--repeat takes a whole number of at least 1, got `{n}`"),
-        },
-        [flag] if flag == "--repeat" => bail!("--repeat needs a number"),
-        [extra, ..] => bail!("`cargo xtask test` takes only `--repeat N`, got `{extra}`"),
-    }
+/// `cargo xtask test` arguments.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub(crate) struct TestArgs {
+    /// Run the tests step N times and list every test that failed, with its count.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) repeat: u32,
 }
 
-pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
-    let repeat = parse_repeat(args)?;
+/// Runs every step, stopping at the first that fails.
+pub(crate) fn run(args: TestArgs) -> anyhow::Result<()> {
+    let repeat = args.repeat;
     let root = crate::project_root();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let total = Instant::now();
@@ -154,16 +150,6 @@ fn count_before(summary: &str, label: &str) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn repeat_flag() {
-        let args = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        assert_eq!(parse_repeat(&args(&[])).unwrap(), 1);
-        assert_eq!(parse_repeat(&args(&["--repeat", "20"])).unwrap(), 20);
-        for bad in [&["--repeat"][..], &["--repeat", "0"], &["--repeat", "x"], &["--fast"]] {
-            assert!(parse_repeat(&args(bad)).is_err(), "{bad:?}");
-        }
-    }
 
     #[test]
     fn summary_counts() {

@@ -27,14 +27,17 @@ pub(crate) enum Mode {
     Check,
 }
 
+/// `cargo xtask codegen` arguments.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub(crate) struct CodegenArgs {
+    /// Change nothing; fail if the committed files are stale.
+    #[arg(long)]
+    pub(crate) check: bool,
+}
+
 /// `cargo xtask codegen [--check]`.
-pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
-    let mode = match args {
-        [] => Mode::Write,
-        [flag] if flag == "--check" => Mode::Check,
-        _ => bail!("usage: cargo xtask codegen [--check]"),
-    };
-    generate(mode, &output_dir())
+pub(crate) fn run(args: CodegenArgs) -> anyhow::Result<()> {
+    generate(if args.check { Mode::Check } else { Mode::Write }, &output_dir())
 }
 
 /// The description the generator reads.

@@ -1,120 +1,15 @@
-//! `cargo xtask bench`: runs the criterion benches, the loopback throughput harnesses and the
-//! getting-started measurements, and writes `docs/benchmarks.md` from their results (nothing
-//! hard-coded).
+//! Renders `docs/benchmarks.md` from the measured figures, with the machine and its load.
 
 use std::fmt::Write as _;
-use std::path::Path;
 use std::process::Command;
 
-use anyhow::{Context, bail};
-
-/// The benches: `(package, bench target)`.
-const BENCHES: &[(&str, &str)] =
-    &[("azkv-pipeline", "pipeline"), ("azkv-secrets", "client"), ("azkv-models", "models"), ("azkv-cache", "cache")];
-
-/// Ratios reported: `(label, numerator id, denominator id)`, ids as `group/function`.
-const RATIOS: &[(&str, &str, &str)] = &[
-    (
-        "full default pipeline / bare transport (get_secret, in memory)",
-        "get_secret_in_memory/full_pipeline",
-        "get_secret_in_memory/transport_only",
-    ),
-    (
-        "`SecretClient::get_secret` / bare transport (in memory, challenge answered, JSON decoded)",
-        "secret_client_in_memory/get_full_client",
-        "secret_client_in_memory/get_transport_only",
-    ),
-    (
-        "`SecretClient::set_secret` / bare transport `get` (in memory)",
-        "secret_client_in_memory/set_full_client",
-        "secret_client_in_memory/get_transport_only",
-    ),
-];
-
-/// Concurrencies of the throughput tables.
-const CONCURRENCY: &[usize] = &[1, 16, 64];
-
-pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
-    let quick = args.iter().any(|a| a == "--quick");
-    if let Some(other) = args.iter().find(|a| *a != "--quick" && *a != "--lists") {
-        bail!("unknown argument `{other}` (only --quick, --lists)");
-    }
-    let root = crate::project_root();
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    if args.iter().any(|a| a == "--lists") {
-        return write_lists(&cargo, &root);
-    }
-    let criterion_args: &[&str] = if quick {
-        &["--warm-up-time", "1", "--measurement-time", "2"]
-    } else {
-        &["--warm-up-time", "3", "--measurement-time", "10"]
-    };
-    let mut commands = Vec::new();
-    for (package, bench) in BENCHES {
-        let mut args = vec!["bench", "-p", package, "--bench", bench, "--", "--noplot"];
-        args.extend_from_slice(criterion_args);
-        println!("==> cargo {}", args.join(" "));
-        let status = Command::new(&cargo).args(&args).current_dir(&root).status().context("cannot run cargo bench")?;
-        if !status.success() {
-            bail!("`cargo {}` failed ({status})", args.join(" "));
-        }
-        commands.push(format!("cargo {}", args.join(" ")));
-    }
-    let load_before = load_average();
-    let results = read_results(&root.join("target").join("criterion"))?;
-    let throughput = crate::bench_load::throughput(&cargo, &root, quick)?;
-    let load_mid = load_average();
-    let startup = crate::bench_load::startup(&cargo, &root)?;
-    let loads = [("before the throughput runs", load_before), ("after them", load_mid), ("at the end", load_average())];
-    let report = render(&results, &commands, &throughput, &startup, &loads, quick)?;
-    let path = root.join("docs").join("benchmarks.md");
-    std::fs::write(&path, report).with_context(|| format!("writing {}", path.display()))?;
-    println!("==> wrote {}", path.display());
-    write_lists(&cargo, &root)
-}
-
-/// Runs the list benchmark and writes its section of `docs/benchmarks.md` (alone with `--lists`).
-fn write_lists(cargo: &str, root: &Path) -> anyhow::Result<()> {
-    let runs = crate::bench_load::lists(cargo, root)?;
-    let path = root.join("docs").join("benchmarks.md");
-    let text = std::fs::read_to_string(&path).unwrap_or_default();
-    std::fs::write(&path, crate::bench_load::with_lists(&text, &crate::bench_load::render_lists(&runs)))
-        .with_context(|| format!("writing {}", path.display()))?;
-    println!("==> wrote the list section of {}", path.display());
-    Ok(())
-}
-
-/// `(group/function, median ns)` for every benchmark criterion has results for.
-fn read_results(dir: &Path) -> anyhow::Result<Vec<(String, f64)>> {
-    let mut out = Vec::new();
-    for group in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
-        let group = group?.path();
-        if !group.is_dir() || group.file_name().is_some_and(|n| n == "report") {
-            continue;
-        }
-        for function in std::fs::read_dir(&group)? {
-            let function = function?.path();
-            let estimates = function.join("new").join("estimates.json");
-            let Ok(text) = std::fs::read_to_string(&estimates) else { continue };
-            let json: serde_json::Value =
-                serde_json::from_str(&text).with_context(|| format!("parsing {}", estimates.display()))?;
-            let median = json["median"]["point_estimate"]
-                .as_f64()
-                .with_context(|| format!("no median in {}", estimates.display()))?;
-            let id = format!(
-                "{}/{}",
-                group.file_name().unwrap_or_default().to_string_lossy(),
-                function.file_name().unwrap_or_default().to_string_lossy()
-            );
-            out.push((id, median));
-        }
-    }
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(out)
-}
+use super::criterion::RATIOS;
+use super::startup::Startup;
+use super::stats::median;
+use super::throughput::{CONCURRENCY, CellStats, Throughput};
 
 /// `/proc/loadavg`'s first three fields.
-fn load_average() -> String {
+pub(super) fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
         .unwrap_or_else(|_| "unknown".into())
@@ -151,11 +46,11 @@ fn format_ns(ns: f64) -> String {
     }
 }
 
-fn render(
+pub(super) fn render(
     results: &[(String, f64)],
     commands: &[String],
-    throughput: &crate::bench_load::Throughput,
-    startup: &crate::bench_load::Startup,
+    throughput: &Throughput,
+    startup: &Startup,
     loads: &[(&str, String)],
     quick: bool,
 ) -> anyhow::Result<String> {
@@ -198,7 +93,7 @@ fn render(
     let get = |client: &str, target: &str, op: &str, c: usize| {
         cells.get(&(client.to_owned(), target.to_owned(), op.to_owned(), c)).copied()
     };
-    let ratio = |a: Option<crate::bench_load::CellStats>, b: Option<crate::bench_load::CellStats>| match (a, b) {
+    let ratio = |a: Option<CellStats>, b: Option<CellStats>| match (a, b) {
         (Some(a), Some(b)) if b.ops_per_sec > 0.0 => format!("{:.2}", a.ops_per_sec / b.ops_per_sec),
         _ => "not measured".into(),
     };
@@ -242,7 +137,7 @@ fn render(
             let azkv = get("azkv", "emulator", op, c);
             let raw = get("raw", "emulator", op, c);
             let minimal = get("raw-minimal", "emulator", op, c);
-            let p50_gap = |a: Option<crate::bench_load::CellStats>| match (a, raw) {
+            let p50_gap = |a: Option<CellStats>| match (a, raw) {
                 (Some(a), Some(r)) => format!("{:+.0} µs", a.p50_us - r.p50_us),
                 _ => "not measured".into(),
             };
@@ -272,9 +167,7 @@ fn render(
     for op in ["get", "set"] {
         for &c in CONCURRENCY {
             let (e, b) = (get("raw", "emulator", op, c), get("raw", "bare", op, c));
-            let show = |s: Option<crate::bench_load::CellStats>| {
-                s.map_or("not measured".into(), |s| format!("{:.0}", s.ops_per_sec))
-            };
+            let show = |s: Option<CellStats>| s.map_or("not measured".into(), |s| format!("{:.0}", s.ops_per_sec));
             writeln!(md, "| {op} | {c} | {} | {} | {} |", show(e), show(b), ratio(e, b))?;
         }
     }
@@ -320,7 +213,7 @@ fn render(
         md,
         "| process start to `Your secret is` (`quickstart --name … --value hello`: in-process emulator, set then get), median of {} | {:.0} ms (runs: {runs} ms) |",
         startup.first_secret_ms.len(),
-        crate::bench_load::median_of(&startup.first_secret_ms)
+        median(&mut startup.first_secret_ms.clone())
     )?;
     if let Some(w) = &startup.rustc_wrapper {
         writeln!(md, "\nThe build ran with `RUSTC_WRAPPER={w}`, which may have served cached artifacts.")?;
