@@ -17,6 +17,7 @@ const WHAT: &str = "AzureDeveloperCliCredential";
 ///
 /// Defaults: no tenant, `azd` found on `PATH`, a 10 s timeout, the system clock.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct AzureDeveloperCliCredentialOptions {
     /// The tenant to request tokens in (`--tenant-id`).
     pub tenant_id: Option<String>,
@@ -29,6 +30,41 @@ pub struct AzureDeveloperCliCredentialOptions {
     /// Tenants besides `tenant_id` that a service may ask for (`"*"` for any); with no
     /// `tenant_id`, the credential follows the service's tenant.
     pub additionally_allowed_tenants: Vec<String>,
+}
+
+impl AzureDeveloperCliCredentialOptions {
+    /// These options with `tenant_id`.
+    pub fn with_tenant_id(mut self, tenant_id: impl Into<String>) -> Self {
+        self.tenant_id = Some(tenant_id.into());
+        self
+    }
+
+    /// These options with `program`.
+    pub fn with_program(mut self, program: impl Into<PathBuf>) -> Self {
+        self.program = Some(program.into());
+        self
+    }
+
+    /// These options with `timeout`.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// These options with `time`.
+    pub fn with_time(mut self, time: TimeComponents) -> Self {
+        self.time = time;
+        self
+    }
+
+    /// These options with `additionally_allowed_tenants`.
+    pub fn with_additionally_allowed_tenants(
+        mut self,
+        additionally_allowed_tenants: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.additionally_allowed_tenants = additionally_allowed_tenants.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 impl Default for AzureDeveloperCliCredentialOptions {

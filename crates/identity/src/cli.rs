@@ -20,9 +20,13 @@ const WHAT: &str = "AzureCliCredential";
 /// Defaults: no tenant (the CLI's default), `az` (`az.cmd` on Windows) found on `PATH`, a 10 s
 /// timeout, the system clock, the machine's UTC offset for `expiresOn`.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct AzureCliCredentialOptions {
     /// The tenant to request tokens in (`--tenant`).
     pub tenant_id: Option<String>,
+    /// The subscription (name or id) whose tenant the token is for (`--subscription`); checked
+    /// like the tenant, and ignored when a tenant is sent (`az` takes only one of them).
+    pub subscription: Option<String>,
     /// The program to run; `None` for `az`.
     pub program: Option<PathBuf>,
     /// How long `az` may take; it is killed after that.
@@ -37,10 +41,58 @@ pub struct AzureCliCredentialOptions {
     pub local_offset: Option<UtcOffset>,
 }
 
+impl AzureCliCredentialOptions {
+    /// These options with `tenant_id`.
+    pub fn with_tenant_id(mut self, tenant_id: impl Into<String>) -> Self {
+        self.tenant_id = Some(tenant_id.into());
+        self
+    }
+
+    /// These options with `subscription` (`--subscription`, a name or id).
+    pub fn with_subscription(mut self, subscription: impl Into<String>) -> Self {
+        self.subscription = Some(subscription.into());
+        self
+    }
+
+    /// These options with `program`.
+    pub fn with_program(mut self, program: impl Into<PathBuf>) -> Self {
+        self.program = Some(program.into());
+        self
+    }
+
+    /// These options with `timeout`.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// These options with `time`.
+    pub fn with_time(mut self, time: TimeComponents) -> Self {
+        self.time = time;
+        self
+    }
+
+    /// These options with `additionally_allowed_tenants`.
+    pub fn with_additionally_allowed_tenants(
+        mut self,
+        additionally_allowed_tenants: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.additionally_allowed_tenants = additionally_allowed_tenants.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// These options with `local_offset`.
+    pub fn with_local_offset(mut self, local_offset: UtcOffset) -> Self {
+        self.local_offset = Some(local_offset);
+        self
+    }
+}
+
 impl Default for AzureCliCredentialOptions {
     fn default() -> Self {
         Self {
             tenant_id: None,
+            subscription: None,
             program: None,
             timeout: Duration::from_secs(10),
             time: TimeComponents::default(),
@@ -51,8 +103,8 @@ impl Default for AzureCliCredentialOptions {
 }
 
 /// The Azure CLI's signed-in account: runs
-/// `az account get-access-token --output json --resource <resource> [--tenant <tenant>]`
-/// (no shell) and reads `accessToken` and `expires_on`.
+/// `az account get-access-token --output json --resource <resource> [--tenant <tenant> |
+/// --subscription <subscription>]` (no shell) and reads `accessToken` and `expires_on`.
 ///
 /// "Not installed", "not logged in" and a timeout are "unavailable" (a chain moves on); other
 /// failures are authentication failures. The CLI's stderr is quoted only when it cannot hold a
@@ -60,6 +112,7 @@ impl Default for AzureCliCredentialOptions {
 #[derive(Debug)]
 pub struct AzureCliCredential {
     tenant_id: Option<String>,
+    subscription: Option<String>,
     tenants: crate::tenant::TenantPolicy,
     program: PathBuf,
     timeout: Duration,
@@ -87,11 +140,15 @@ impl AzureCliCredential {
         if let Some(tenant) = &options.tenant_id {
             crate::aad::validate_tenant_id(tenant)?;
         }
+        if let Some(subscription) = &options.subscription {
+            check_subscription(subscription)?;
+        }
         let default_program = if cfg!(windows) { "az.cmd" } else { "az" };
         let process_env = crate::variables::or_process(None);
         Ok(Self {
             tenants: crate::tenant::TenantPolicy::new(&options.additionally_allowed_tenants, process_env.as_ref()),
             tenant_id: options.tenant_id,
+            subscription: options.subscription,
             program: options.program.unwrap_or_else(|| PathBuf::from(default_program)),
             timeout: options.timeout,
             local_offset: options
@@ -105,6 +162,8 @@ impl AzureCliCredential {
         let mut args = vec!["account", "get-access-token", "--output", "json", "--resource", resource];
         if let Some(tenant) = tenant {
             args.extend(["--tenant", tenant]);
+        } else if let Some(subscription) = &self.subscription {
+            args.extend(["--subscription", subscription.as_str()]);
         }
         let tool = Tool {
             what: WHAT,
@@ -115,6 +174,24 @@ impl AzureCliCredential {
         };
         let output = tool.run(&self.program, &args, self.timeout).await?;
         parse_output(&output.stdout, self.local_offset)
+    }
+}
+
+/// Checks a subscription name or id: non-empty, no leading `-` or space, only letters, digits,
+/// `.`, `_`, `-` and spaces (it is passed as one argument, never through a shell).
+///
+/// # Errors
+/// [`Error::InvalidArgument`].
+fn check_subscription(subscription: &str) -> Result<()> {
+    let ok = !subscription.trim().is_empty()
+        && !subscription.starts_with(['-', ' '])
+        && subscription.chars().all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | ' '));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid_argument(
+            "the subscription must hold only letters, digits, '.', '_', '-' and spaces, and not start with '-'",
+        ))
     }
 }
 
@@ -149,6 +226,16 @@ impl TokenCredential for AzureCliCredential {
 mod tests {
     use super::*;
     use time::macros::datetime;
+
+    #[test]
+    fn subscriptions() {
+        for ok in ["My Subscription", "00000000-0000-0000-0000-000000000000", "dev_sub.1"] {
+            assert!(check_subscription(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", " ", "--debug", "a;b", "a$(x)", "a\nb", "a|b", "a'b"] {
+            assert!(check_subscription(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn expires_on_then_local_expires_on() {

@@ -22,6 +22,7 @@ const ASSERTION_LIFETIME: time::Duration = time::Duration::minutes(10);
 
 /// Options for [`ClientCertificateCredential`].
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct ClientCertificateCredentialOptions {
     /// Transport, authority, environment and clock.
     pub credential: CredentialOptions,

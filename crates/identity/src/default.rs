@@ -19,6 +19,7 @@ use crate::workload::{WorkloadIdentityCredential, WorkloadIdentityCredentialOpti
 /// `credential` (transport, authority, environment, clock) applies to every source and
 /// replaces the `credential` and `time` fields of the per-source options below.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct DefaultAzureCredentialOptions {
     /// Transport, authority, environment and clock for every source.
     pub credential: CredentialOptions,
@@ -41,6 +42,68 @@ pub struct DefaultAzureCredentialOptions {
     pub azure_cli: AzureCliCredentialOptions,
     /// Settings for the Azure Developer CLI (tenant, program, timeout).
     pub azure_developer_cli: AzureDeveloperCliCredentialOptions,
+}
+
+impl DefaultAzureCredentialOptions {
+    /// These options with `credential` (transport, authority, environment, clock) for every source.
+    pub fn with_credential(mut self, credential: CredentialOptions) -> Self {
+        self.credential = credential;
+        self
+    }
+
+    /// These options with `exclude_environment_credential`.
+    pub fn with_exclude_environment_credential(mut self, exclude_environment_credential: bool) -> Self {
+        self.exclude_environment_credential = exclude_environment_credential;
+        self
+    }
+
+    /// These options with `exclude_workload_identity_credential`.
+    pub fn with_exclude_workload_identity_credential(mut self, exclude_workload_identity_credential: bool) -> Self {
+        self.exclude_workload_identity_credential = exclude_workload_identity_credential;
+        self
+    }
+
+    /// These options with `exclude_managed_identity_credential`.
+    pub fn with_exclude_managed_identity_credential(mut self, exclude_managed_identity_credential: bool) -> Self {
+        self.exclude_managed_identity_credential = exclude_managed_identity_credential;
+        self
+    }
+
+    /// These options with `exclude_azure_cli_credential`.
+    pub fn with_exclude_azure_cli_credential(mut self, exclude_azure_cli_credential: bool) -> Self {
+        self.exclude_azure_cli_credential = exclude_azure_cli_credential;
+        self
+    }
+
+    /// These options with `exclude_azure_developer_cli_credential`.
+    pub fn with_exclude_azure_developer_cli_credential(mut self, exclude_azure_developer_cli_credential: bool) -> Self {
+        self.exclude_azure_developer_cli_credential = exclude_azure_developer_cli_credential;
+        self
+    }
+
+    /// These options with `workload_identity`.
+    pub fn with_workload_identity(mut self, workload_identity: WorkloadIdentityCredentialOptions) -> Self {
+        self.workload_identity = workload_identity;
+        self
+    }
+
+    /// These options with `managed_identity`.
+    pub fn with_managed_identity(mut self, managed_identity: ManagedIdentityCredentialOptions) -> Self {
+        self.managed_identity = managed_identity;
+        self
+    }
+
+    /// These options with `azure_cli`.
+    pub fn with_azure_cli(mut self, azure_cli: AzureCliCredentialOptions) -> Self {
+        self.azure_cli = azure_cli;
+        self
+    }
+
+    /// These options with `azure_developer_cli`.
+    pub fn with_azure_developer_cli(mut self, azure_developer_cli: AzureDeveloperCliCredentialOptions) -> Self {
+        self.azure_developer_cli = azure_developer_cli;
+        self
+    }
 }
 
 /// The sources, in order, with the names `AZURE_TOKEN_CREDENTIALS` accepts.

@@ -2,8 +2,8 @@
 //!
 //! Each credential implements [`azkv_pipeline::TokenCredential`], sends its HTTP requests
 //! through an injectable [`azkv_pipeline::HttpClient`], reads environment variables through an
-//! injectable [`Env`], and caches tokens in a [`TokenCache`] (refreshed ahead of expiry, one
-//! request per key at a time). No credential shows a secret, token or assertion in `Debug`,
+//! injectable [`Env`], and caches tokens in an [`azkv_pipeline::token_cache::TokenCache`]
+//! (refreshed ahead of expiry, one request per key at a time). No credential shows a secret, token or assertion in `Debug`,
 //! logs or errors.
 //!
 //! | credential | for |
@@ -64,7 +64,6 @@ mod workload;
 
 pub use aad::authority_hosts;
 pub use azd::{AzureDeveloperCliCredential, AzureDeveloperCliCredentialOptions};
-pub use azkv_pipeline::token_cache::{REFRESH_RETRY_DELAY, TokenCache};
 pub use chain::ChainedTokenCredential;
 pub use cli::{AzureCliCredential, AzureCliCredentialOptions};
 pub use client_assertion::{ClientAssertion, ClientAssertionCredential, ClientAssertionFn};

@@ -12,6 +12,7 @@ use crate::variables::Env;
 /// Defaults: the reqwest transport, the authority host from `AZURE_AUTHORITY_HOST` or the
 /// public cloud, the process environment, the system clock.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct CredentialOptions {
     /// The transport for token requests; `None` for
     /// `azkv_pipeline::transport::default_transport(&TransportOptions::default())`.

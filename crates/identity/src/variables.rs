@@ -111,6 +111,11 @@ pub mod vars {
     pub const MSI_ENDPOINT: &str = "MSI_ENDPOINT";
     /// Azure ML's managed identity secret.
     pub const MSI_SECRET: &str = "MSI_SECRET";
+    /// Azure ML's default user-assigned identity (client id), used when none is configured.
+    pub const DEFAULT_IDENTITY_CLIENT_ID: &str = "DEFAULT_IDENTITY_CLIENT_ID";
+    /// The IMDS host (`http://169.254.169.254` by default), as Python's `azure-identity` reads
+    /// it; the token path `/metadata/identity/oauth2/token` is appended.
+    pub const AZURE_POD_IDENTITY_AUTHORITY_HOST: &str = "AZURE_POD_IDENTITY_AUTHORITY_HOST";
 }
 
 #[cfg(test)]

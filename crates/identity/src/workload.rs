@@ -22,6 +22,7 @@ pub const ASSERTION_REREAD_AFTER: time::Duration = time::Duration::minutes(10);
 
 /// Options for [`WorkloadIdentityCredential`]. Each `None` field falls back to its variable.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct WorkloadIdentityCredentialOptions {
     /// Transport, authority, environment and clock.
     pub credential: CredentialOptions,
@@ -31,6 +32,32 @@ pub struct WorkloadIdentityCredentialOptions {
     pub client_id: Option<String>,
     /// The federated token file; `None` for `AZURE_FEDERATED_TOKEN_FILE`.
     pub token_file_path: Option<PathBuf>,
+}
+
+impl WorkloadIdentityCredentialOptions {
+    /// These options with `credential` (transport, authority, environment, clock).
+    pub fn with_credential(mut self, credential: CredentialOptions) -> Self {
+        self.credential = credential;
+        self
+    }
+
+    /// These options with `tenant_id`.
+    pub fn with_tenant_id(mut self, tenant_id: impl Into<String>) -> Self {
+        self.tenant_id = Some(tenant_id.into());
+        self
+    }
+
+    /// These options with `client_id`.
+    pub fn with_client_id(mut self, client_id: impl Into<String>) -> Self {
+        self.client_id = Some(client_id.into());
+        self
+    }
+
+    /// These options with `token_file_path`.
+    pub fn with_token_file_path(mut self, token_file_path: impl Into<PathBuf>) -> Self {
+        self.token_file_path = Some(token_file_path.into());
+        self
+    }
 }
 
 /// Workload identity federation (AKS and other Kubernetes): the federated token in

@@ -81,10 +81,10 @@ fn client_for(emulator: &EmulatorHandle, name: &str) -> (SecretClient, Arc<GateT
         (azkv_identity::vars::IDENTITY_ENDPOINT, emulator.token_endpoint()),
         (azkv_identity::vars::IDENTITY_HEADER, emulator.identity_header().to_owned()),
     ]);
-    let credential = ManagedIdentityCredential::new(Some(ManagedIdentityCredentialOptions {
-        credential: CredentialOptions::default().with_transport(transport.clone()).with_env(Arc::new(env)),
-        ..Default::default()
-    }))
+    let credential = ManagedIdentityCredential::new(Some(
+        ManagedIdentityCredentialOptions::default()
+            .with_credential(CredentialOptions::default().with_transport(transport.clone()).with_env(Arc::new(env))),
+    ))
     .unwrap();
     let gate = Arc::new(GateTransport { inner: transport.clone(), gate: Mutex::new(None) });
     let client = SecretClient::builder(emulator.vault_url(name))

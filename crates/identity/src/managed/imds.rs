@@ -12,6 +12,9 @@ const WHAT: &str = "ManagedIdentityCredential (IMDS)";
 /// IMDS's token endpoint.
 pub const DEFAULT_IMDS_ENDPOINT: &str = "http://169.254.169.254/metadata/identity/oauth2/token";
 
+/// The token path under an IMDS host.
+pub(crate) const IMDS_TOKEN_PATH: &str = "/metadata/identity/oauth2/token";
+
 /// GET `{endpoint}?api-version=2018-02-01&resource=...` with `Metadata: true`.
 #[derive(Debug)]
 pub(crate) struct Imds {
@@ -28,9 +31,12 @@ fn imds_retryable(status: StatusCode) -> bool {
 }
 
 impl Imds {
-    pub(crate) fn new(shared: Shared, options: &ManagedIdentityCredentialOptions) -> Result<Self> {
-        let endpoint =
-            endpoint_url("the IMDS endpoint", options.imds_endpoint.as_deref().unwrap_or(DEFAULT_IMDS_ENDPOINT))?;
+    pub(crate) fn new(
+        shared: Shared,
+        endpoint: Option<&str>,
+        options: &ManagedIdentityCredentialOptions,
+    ) -> Result<Self> {
+        let endpoint = endpoint_url("the IMDS endpoint", endpoint.unwrap_or(DEFAULT_IMDS_ENDPOINT))?;
         Ok(Self {
             shared,
             endpoint,

@@ -3,8 +3,10 @@
 
 mod app_service;
 mod arc;
+mod azure_ml;
 mod cloud_shell;
 mod imds;
+mod service_fabric;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -40,12 +42,15 @@ pub enum UserAssignedId {
 /// `C:\ProgramData\AzureConnectedMachineAgent\Tokens\` (Windows); a 1 s IMDS probe when
 /// `probe_imds` is set; 6 IMDS retries.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ManagedIdentityCredentialOptions {
     /// Transport, environment and clock (the authority host is not used).
     pub credential: CredentialOptions,
     /// A user-assigned identity; `None` for `AZURE_CLIENT_ID` if set, else system-assigned.
     pub user_assigned_id: Option<UserAssignedId>,
-    /// The IMDS token endpoint; `None` for [`DEFAULT_IMDS_ENDPOINT`].
+    /// The IMDS token endpoint (tests: the emulator's `imds_endpoint()`); `None` for
+    /// `AZURE_POD_IDENTITY_AUTHORITY_HOST` followed by `/metadata/identity/oauth2/token`, else
+    /// [`DEFAULT_IMDS_ENDPOINT`].
     pub imds_endpoint: Option<String>,
     /// The directory Azure Arc's challenge key files must be in; `None` for the platform's.
     pub arc_key_directory: Option<PathBuf>,
@@ -58,6 +63,50 @@ pub struct ManagedIdentityCredentialOptions {
     /// Retries of an IMDS request answered 404, 410, 429 or 5xx, with exponential backoff
     /// from one second.
     pub imds_max_retries: u32,
+}
+
+impl ManagedIdentityCredentialOptions {
+    /// These options with `credential` (transport, environment, clock).
+    pub fn with_credential(mut self, credential: CredentialOptions) -> Self {
+        self.credential = credential;
+        self
+    }
+
+    /// These options with `user_assigned_id`.
+    pub fn with_user_assigned_id(mut self, user_assigned_id: UserAssignedId) -> Self {
+        self.user_assigned_id = Some(user_assigned_id);
+        self
+    }
+
+    /// These options with `imds_endpoint`.
+    pub fn with_imds_endpoint(mut self, imds_endpoint: impl Into<String>) -> Self {
+        self.imds_endpoint = Some(imds_endpoint.into());
+        self
+    }
+
+    /// These options with `arc_key_directory`.
+    pub fn with_arc_key_directory(mut self, arc_key_directory: impl Into<PathBuf>) -> Self {
+        self.arc_key_directory = Some(arc_key_directory.into());
+        self
+    }
+
+    /// These options with `probe_imds`.
+    pub fn with_probe_imds(mut self, probe_imds: bool) -> Self {
+        self.probe_imds = probe_imds;
+        self
+    }
+
+    /// These options with `imds_probe_timeout`.
+    pub fn with_imds_probe_timeout(mut self, imds_probe_timeout: Duration) -> Self {
+        self.imds_probe_timeout = imds_probe_timeout;
+        self
+    }
+
+    /// These options with `imds_max_retries`.
+    pub fn with_imds_max_retries(mut self, imds_max_retries: u32) -> Self {
+        self.imds_max_retries = imds_max_retries;
+        self
+    }
 }
 
 impl Default for ManagedIdentityCredentialOptions {
@@ -78,12 +127,12 @@ impl Default for ManagedIdentityCredentialOptions {
 ///
 /// | variables | source |
 /// |---|---|
-/// | `IDENTITY_ENDPOINT`, `IDENTITY_HEADER`, `IDENTITY_SERVER_THUMBPRINT` | Service Fabric (not supported: unavailable) |
+/// | `IDENTITY_ENDPOINT`, `IDENTITY_HEADER`, `IDENTITY_SERVER_THUMBPRINT` | Service Fabric (its self-signed certificate trusted by thumbprint) |
 /// | `IDENTITY_ENDPOINT`, `IDENTITY_HEADER` | App Service, Functions, Container Apps |
 /// | `IDENTITY_ENDPOINT`, `IMDS_ENDPOINT` | Azure Arc |
-/// | `MSI_ENDPOINT`, `MSI_SECRET` | Azure Machine Learning (not supported: unavailable) |
+/// | `MSI_ENDPOINT`, `MSI_SECRET` | Azure Machine Learning |
 /// | `MSI_ENDPOINT` | Cloud Shell |
-/// | none | IMDS (virtual machines, scale sets, AKS nodes) |
+/// | none | IMDS (virtual machines, scale sets, AKS nodes; `AZURE_POD_IDENTITY_AUTHORITY_HOST` moves it) |
 ///
 /// Managed identity takes exactly one scope; its resource is the scope without `/.default`.
 #[derive(Debug)]
@@ -96,9 +145,10 @@ pub struct ManagedIdentityCredential {
 enum Source {
     AppService(app_service::AppService),
     Arc(arc::ArcSource),
+    AzureMl(azure_ml::AzureMl),
+    ServiceFabric(service_fabric::ServiceFabric),
     CloudShell(cloud_shell::CloudShell),
     Imds(imds::Imds),
-    Unsupported(String),
 }
 
 /// What every source needs.
@@ -131,10 +181,15 @@ impl ManagedIdentityCredential {
         let identity_header = env.var(vars::IDENTITY_HEADER).filter(|h| !h.is_empty());
         let msi_endpoint = env.non_empty(vars::MSI_ENDPOINT);
         let source = if let (Some(endpoint), Some(header)) = (&identity_endpoint, identity_header) {
-            if env.non_empty(vars::IDENTITY_SERVER_THUMBPRINT).is_some() {
-                Source::Unsupported(
-                    "ManagedIdentityCredential: Service Fabric managed identity is not supported".to_owned(),
-                )
+            if let Some(thumbprint) = env.non_empty(vars::IDENTITY_SERVER_THUMBPRINT) {
+                let injected = options.credential.transport.is_some();
+                Source::ServiceFabric(service_fabric::ServiceFabric::new(
+                    shared,
+                    injected,
+                    endpoint,
+                    Secret::new(header),
+                    &thumbprint,
+                )?)
             } else {
                 Source::AppService(app_service::AppService::new(shared, endpoint, Secret::new(header))?)
             }
@@ -142,28 +197,32 @@ impl ManagedIdentityCredential {
             let dir = options.arc_key_directory.clone().unwrap_or_else(arc::default_key_directory);
             Source::Arc(arc::ArcSource::new(shared, endpoint, dir)?)
         } else if let Some(endpoint) = msi_endpoint {
-            if env.var(vars::MSI_SECRET).is_some() {
-                Source::Unsupported(
-                    "ManagedIdentityCredential: Azure Machine Learning managed identity is not supported".to_owned(),
-                )
+            if let Some(secret) = env.var(vars::MSI_SECRET).filter(|s| !s.is_empty()) {
+                let default_client_id = env.non_empty(vars::DEFAULT_IDENTITY_CLIENT_ID);
+                Source::AzureMl(azure_ml::AzureMl::new(shared, &endpoint, Secret::new(secret), default_client_id)?)
             } else {
                 Source::CloudShell(cloud_shell::CloudShell::new(shared, &endpoint)?)
             }
         } else {
-            Source::Imds(imds::Imds::new(shared, &options)?)
+            let endpoint = options.imds_endpoint.clone().or_else(|| {
+                env.non_empty(vars::AZURE_POD_IDENTITY_AUTHORITY_HOST)
+                    .map(|host| format!("{}{}", host.trim_end_matches('/'), imds::IMDS_TOKEN_PATH))
+            });
+            Source::Imds(imds::Imds::new(shared, endpoint.as_deref(), &options)?)
         };
         Ok(Self { source, cache: TokenCache::new(options.credential.time) })
     }
 
     /// Which managed identity source was chosen: `AppService`, `AzureArc`, `CloudShell`,
-    /// `Imds` or `Unsupported`.
+    /// `ServiceFabric`, `AzureMl` or `Imds`.
     pub fn source_name(&self) -> &'static str {
         match &self.source {
             Source::AppService(_) => "AppService",
             Source::Arc(_) => "AzureArc",
+            Source::AzureMl(_) => "AzureMl",
+            Source::ServiceFabric(_) => "ServiceFabric",
             Source::CloudShell(_) => "CloudShell",
             Source::Imds(_) => "Imds",
-            Source::Unsupported(_) => "Unsupported",
         }
     }
 
@@ -171,9 +230,10 @@ impl ManagedIdentityCredential {
         match &self.source {
             Source::AppService(s) => s.get_token(resource).await,
             Source::Arc(s) => s.get_token(resource).await,
+            Source::AzureMl(s) => s.get_token(resource).await,
+            Source::ServiceFabric(s) => s.get_token(resource).await,
             Source::CloudShell(s) => s.get_token(resource).await,
             Source::Imds(s) => s.get_token(resource).await,
-            Source::Unsupported(message) => Err(Error::credential_unavailable(message.clone())),
         }
     }
 }

@@ -22,10 +22,10 @@ async fn assertion_for(send_chain: Option<bool>, env: MapEnv) -> (String, MockSe
     let server = MockServer::start().await;
     mount_token_endpoint(&server, aad_token("cert-token", 3600)).await;
     let clock = ManualTime::default();
-    let opts = ClientCertificateCredentialOptions {
-        credential: options(&server, env, &clock),
-        send_certificate_chain: send_chain,
-    };
+    let mut opts = ClientCertificateCredentialOptions::default().with_credential(options(&server, env, &clock));
+    if let Some(send) = send_chain {
+        opts = opts.with_send_certificate_chain(send);
+    }
     let credential = ClientCertificateCredential::new(TENANT, "app-id", PEM, Some(opts)).unwrap();
     let token = credential.get_token(&[SCOPE], &TokenRequestOptions::default()).await.unwrap();
     assert_eq!(token.token.expose(), "cert-token");

@@ -87,7 +87,7 @@ async fn multitenant_authentication_can_be_disabled_and_the_default_chain_reads_
         ("AZURE_CLIENT_SECRET", "s"),
         ("AZURE_ADDITIONALLY_ALLOWED_TENANTS", "someone-else;guest"),
     ]);
-    let o = DefaultAzureCredentialOptions { credential: options(&server, env, &clock), ..Default::default() };
+    let o = DefaultAzureCredentialOptions::default().with_credential(options(&server, env, &clock));
     let chain = DefaultAzureCredential::new(Some(o)).unwrap();
     assert_eq!(chain.get_token(&[SCOPE], &guest).await.unwrap().token.expose(), "guest");
 }

@@ -10,10 +10,8 @@ use wiremock::MockServer;
 use crate::common::{SCOPE, TENANT, TempDir, aad_token, mount_token_endpoint, options, transport};
 
 fn with_env(pairs: &[(&str, &str)]) -> DefaultAzureCredentialOptions {
-    DefaultAzureCredentialOptions {
-        credential: CredentialOptions::default().with_env(Arc::new(MapEnv::new(pairs.iter().copied()))),
-        ..Default::default()
-    }
+    DefaultAzureCredentialOptions::default()
+        .with_credential(CredentialOptions::default().with_env(Arc::new(MapEnv::new(pairs.iter().copied()))))
 }
 
 fn names(options: DefaultAzureCredentialOptions) -> Vec<String> {
@@ -113,7 +111,7 @@ async fn environment_credential_wins_when_configured() {
     mount_token_endpoint(&server, aad_token("env-token", 3600)).await;
     let clock = ManualTime::default();
     let env = MapEnv::new([("AZURE_TENANT_ID", TENANT), ("AZURE_CLIENT_ID", "app"), ("AZURE_CLIENT_SECRET", "s")]);
-    let o = DefaultAzureCredentialOptions { credential: options(&server, env, &clock), ..Default::default() };
+    let o = DefaultAzureCredentialOptions::default().with_credential(options(&server, env, &clock));
     let credential = DefaultAzureCredential::new(Some(o)).unwrap();
     let token = credential.get_token(&[SCOPE], &TokenRequestOptions::default()).await.unwrap();
     assert_eq!(token.token.expose(), "env-token");

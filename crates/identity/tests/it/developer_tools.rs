@@ -25,12 +25,11 @@ fn args(dir: &TempDir) -> String {
 }
 
 fn cli(program: PathBuf, tenant: Option<&str>) -> AzureCliCredential {
-    AzureCliCredential::new(Some(AzureCliCredentialOptions {
-        program: Some(program),
-        tenant_id: tenant.map(str::to_owned),
-        ..Default::default()
-    }))
-    .unwrap()
+    let mut options = AzureCliCredentialOptions::default().with_program(program);
+    if let Some(tenant) = tenant {
+        options = options.with_tenant_id(tenant);
+    }
+    AzureCliCredential::new(Some(options)).unwrap()
 }
 
 async fn get(c: &dyn TokenCredential) -> azkv_pipeline::Result<azkv_pipeline::AccessToken> {
@@ -56,14 +55,36 @@ async fn az_success_reads_access_token_and_expires_on() {
 }
 
 #[tokio::test]
+async fn az_subscription_is_one_argument_and_yields_to_a_tenant() {
+    let dir = TempDir::new();
+    let body = r#"echo '{"accessToken": "cli-token", "expires_on": 1795428000}'"#;
+    let az = script(&dir, "az", body);
+    let options = AzureCliCredentialOptions::default().with_program(az.clone()).with_subscription("My Sub");
+    let credential = AzureCliCredential::new(Some(options)).unwrap();
+    get(&credential).await.unwrap();
+    assert_eq!(
+        args(&dir),
+        "account get-access-token --output json --resource https://vault.azure.net --subscription My Sub"
+    );
+    // A tenant the service names wins: `az` takes one of the two.
+    credential.get_token(&[SCOPE], &TokenRequestOptions::default().with_tenant("contoso")).await.unwrap();
+    assert!(args(&dir).ends_with("--tenant contoso"), "{}", args(&dir));
+    for bad in ["--debug", "a;rm -rf /", "$(id)", ""] {
+        let options = AzureCliCredentialOptions::default().with_program(az.clone()).with_subscription(bad);
+        let e = AzureCliCredential::new(Some(options)).unwrap_err();
+        assert!(matches!(e, azkv_pipeline::Error::InvalidArgument(_)), "{bad}: {e}");
+    }
+}
+
+#[tokio::test]
 async fn az_falls_back_to_local_expires_on() {
     let dir = TempDir::new();
     let az = script(&dir, "az", r#"echo '{"accessToken": "cli-token", "expiresOn": "2026-11-23 11:00:00.000000"}'"#);
-    let credential = AzureCliCredential::new(Some(AzureCliCredentialOptions {
-        program: Some(az),
-        local_offset: Some(time::UtcOffset::from_hms(1, 0, 0).unwrap()),
-        ..Default::default()
-    }))
+    let credential = AzureCliCredential::new(Some(
+        AzureCliCredentialOptions::default()
+            .with_program(az)
+            .with_local_offset(time::UtcOffset::from_hms(1, 0, 0).unwrap()),
+    ))
     .unwrap();
     assert_eq!(get(&credential).await.unwrap().expires_on, datetime!(2026-11-23 10:00:00 UTC));
     assert_eq!(args(&dir), "account get-access-token --output json --resource https://vault.azure.net");
@@ -136,13 +157,12 @@ async fn az_refuses_arguments_that_look_like_options() {
 }
 
 fn azd(program: PathBuf, tenant: Option<&str>) -> AzureDeveloperCliCredential {
-    AzureDeveloperCliCredential::new(Some(AzureDeveloperCliCredentialOptions {
-        program: Some(program),
-        tenant_id: tenant.map(str::to_owned),
-        timeout: Duration::from_secs(10),
-        ..Default::default()
-    }))
-    .unwrap()
+    let mut options =
+        AzureDeveloperCliCredentialOptions::default().with_program(program).with_timeout(Duration::from_secs(10));
+    if let Some(tenant) = tenant {
+        options = options.with_tenant_id(tenant);
+    }
+    AzureDeveloperCliCredential::new(Some(options)).unwrap()
 }
 
 #[tokio::test]

@@ -79,12 +79,12 @@ async fn a_silent_imds_costs_one_probe_second_then_the_chain_moves_on() {
         }
     });
     let clock = ManualTime::default();
-    let mi = ManagedIdentityCredential::new(Some(ManagedIdentityCredentialOptions {
-        credential: default_options(&clock).credential,
-        imds_endpoint: Some(endpoint),
-        probe_imds: true,
-        ..Default::default()
-    }))
+    let mi = ManagedIdentityCredential::new(Some(
+        ManagedIdentityCredentialOptions::default()
+            .with_credential(default_options(&clock).credential)
+            .with_imds_endpoint(endpoint)
+            .with_probe_imds(true),
+    ))
     .unwrap();
     let fallback = StaticTokenCredential::new("fallback", time::OffsetDateTime::now_utc() + time::Duration::hours(1));
     let chain = ChainedTokenCredential::new(vec![Arc::new(mi), Arc::new(fallback)]).unwrap();
@@ -141,11 +141,9 @@ async fn a_hanging_az_is_really_killed_at_the_timeout() {
     let dir = TempDir::new();
     let pid_file = dir.path().join("pid");
     let az = fake_az(&dir, &format!("echo $$ > '{}'\nexec sleep 600", pid_file.display()));
-    let credential = azkv_identity::AzureCliCredential::new(Some(azkv_identity::AzureCliCredentialOptions {
-        program: Some(az),
-        timeout: Duration::from_millis(1500),
-        ..Default::default()
-    }))
+    let credential = azkv_identity::AzureCliCredential::new(Some(
+        azkv_identity::AzureCliCredentialOptions::default().with_program(az).with_timeout(Duration::from_millis(1500)),
+    ))
     .unwrap();
     let err = get(&credential).await.unwrap_err();
     assert!(err.is_credential_unavailable(), "{err}");

@@ -24,20 +24,13 @@ fn mi_token(token: &str, expires_on: serde_json::Value) -> ResponseTemplate {
 }
 
 fn mi_options(env: MapEnv, clock: &ManualTime) -> ManagedIdentityCredentialOptions {
-    ManagedIdentityCredentialOptions {
-        credential: CredentialOptions::default()
-            .with_transport(transport())
-            .with_env(Arc::new(env))
-            .with_time(clock.components()),
-        ..Default::default()
-    }
+    ManagedIdentityCredentialOptions::default().with_credential(
+        CredentialOptions::default().with_transport(transport()).with_env(Arc::new(env)).with_time(clock.components()),
+    )
 }
 
 fn imds_options(server: &MockServer, env: MapEnv, clock: &ManualTime) -> ManagedIdentityCredentialOptions {
-    ManagedIdentityCredentialOptions {
-        imds_endpoint: Some(format!("{}/metadata/identity/oauth2/token", server.uri())),
-        ..mi_options(env, clock)
-    }
+    mi_options(env, clock).with_imds_endpoint(format!("{}/metadata/identity/oauth2/token", server.uri()))
 }
 
 async fn get(credential: &ManagedIdentityCredential) -> azkv_pipeline::Result<azkv_pipeline::AccessToken> {
@@ -82,7 +75,8 @@ async fn imds_user_assigned_ids() {
             .await;
         let clock = ManualTime::default();
         let env = env.map(|(n, v)| MapEnv::new([(n, v)])).unwrap_or_default();
-        let options = ManagedIdentityCredentialOptions { user_assigned_id: id, ..imds_options(&server, env, &clock) };
+        let mut options = imds_options(&server, env, &clock);
+        options.user_assigned_id = id;
         let credential = ManagedIdentityCredential::new(Some(options)).unwrap();
         assert_eq!(get(&credential).await.unwrap().token.expose(), "ua", "{param}");
     }
@@ -106,8 +100,7 @@ async fn imds_gives_up_after_its_retries() {
     let server = MockServer::start().await;
     Mock::given(method("GET")).respond_with(ResponseTemplate::new(503)).expect(3).mount(&server).await;
     let clock = ManualTime::default();
-    let options =
-        ManagedIdentityCredentialOptions { imds_max_retries: 2, ..imds_options(&server, MapEnv::default(), &clock) };
+    let options = imds_options(&server, MapEnv::default(), &clock).with_imds_max_retries(2);
     let credential = ManagedIdentityCredential::new(Some(options)).unwrap();
     let e = get(&credential).await.unwrap_err();
     assert!(!e.is_credential_unavailable());
@@ -118,11 +111,9 @@ async fn imds_gives_up_after_its_retries() {
 async fn imds_probe_unreachable_is_unavailable() {
     // Nothing listens on port 1.
     let clock = ManualTime::default();
-    let options = ManagedIdentityCredentialOptions {
-        imds_endpoint: Some("http://127.0.0.1:1/metadata/identity/oauth2/token".into()),
-        probe_imds: true,
-        ..mi_options(MapEnv::default(), &clock)
-    };
+    let options = mi_options(MapEnv::default(), &clock)
+        .with_imds_endpoint("http://127.0.0.1:1/metadata/identity/oauth2/token")
+        .with_probe_imds(true);
     let credential = ManagedIdentityCredential::new(Some(options)).unwrap();
     let e = get(&credential).await.unwrap_err();
     assert!(e.is_credential_unavailable(), "{e}");
@@ -144,7 +135,7 @@ impl HttpClient for Hang {
 #[tokio::test(start_paused = true)]
 async fn imds_probe_times_out_fast() {
     let clock = ManualTime::default();
-    let mut options = ManagedIdentityCredentialOptions { probe_imds: true, ..mi_options(MapEnv::default(), &clock) };
+    let mut options = mi_options(MapEnv::default(), &clock).with_probe_imds(true);
     options.credential.transport = Some(Arc::new(Hang));
     let credential = ManagedIdentityCredential::new(Some(options)).unwrap();
     let started = tokio::time::Instant::now();
@@ -167,8 +158,7 @@ async fn imds_probe_answered_400_means_no_identity() {
         .mount(&server)
         .await;
     let clock = ManualTime::default();
-    let options =
-        ManagedIdentityCredentialOptions { probe_imds: true, ..imds_options(&server, MapEnv::default(), &clock) };
+    let options = imds_options(&server, MapEnv::default(), &clock).with_probe_imds(true);
     let credential = ManagedIdentityCredential::new(Some(options)).unwrap();
     let e = get(&credential).await.unwrap_err();
     assert!(e.is_credential_unavailable(), "{e}");
@@ -184,8 +174,7 @@ async fn imds_probe_success_then_normal_requests() {
         .mount(&server)
         .await;
     let clock = ManualTime::default();
-    let options =
-        ManagedIdentityCredentialOptions { probe_imds: true, ..imds_options(&server, MapEnv::default(), &clock) };
+    let options = imds_options(&server, MapEnv::default(), &clock).with_probe_imds(true);
     let credential = ManagedIdentityCredential::new(Some(options)).unwrap();
     assert_eq!(get(&credential).await.unwrap().token.expose(), "probed");
     let none = TokenRequestOptions::default();
@@ -211,10 +200,7 @@ async fn app_service_with_header_and_older_date_format() {
         ("IDENTITY_ENDPOINT", format!("{}/msi/token", server.uri())),
         ("IDENTITY_HEADER", "canary-identity-header".to_owned()),
     ]);
-    let options = ManagedIdentityCredentialOptions {
-        user_assigned_id: Some(UserAssignedId::ResourceId("/sub/x".into())),
-        ..mi_options(env, &clock)
-    };
+    let options = mi_options(env, &clock).with_user_assigned_id(UserAssignedId::ResourceId("/sub/x".into()));
     let credential = ManagedIdentityCredential::new(Some(options)).unwrap();
     assert_eq!(credential.source_name(), "AppService");
     assert!(!format!("{credential:?}").contains("canary"));
@@ -236,7 +222,7 @@ async fn app_service_user_assigned_by_client_and_object_id() {
             .await;
         let clock = ManualTime::default();
         let env = MapEnv::new([("IDENTITY_ENDPOINT", server.uri()), ("IDENTITY_HEADER", "h".to_owned())]);
-        let options = ManagedIdentityCredentialOptions { user_assigned_id: Some(id), ..mi_options(env, &clock) };
+        let options = mi_options(env, &clock).with_user_assigned_id(id);
         let credential = ManagedIdentityCredential::new(Some(options)).unwrap();
         assert_eq!(get(&credential).await.unwrap().token.expose(), "ua");
     }
@@ -268,7 +254,7 @@ fn arc_options(server: &MockServer, keys: &TempDir, clock: &ManualTime) -> Manag
         ("IDENTITY_ENDPOINT", format!("{}/metadata/identity/oauth2/token", server.uri())),
         ("IMDS_ENDPOINT", "http://127.0.0.1:1".to_owned()),
     ]);
-    ManagedIdentityCredentialOptions { arc_key_directory: Some(keys.path().to_owned()), ..mi_options(env, clock) }
+    mi_options(env, clock).with_arc_key_directory(keys.path().to_owned())
 }
 
 #[tokio::test]
@@ -326,22 +312,104 @@ async fn cloud_shell_posts_the_resource() {
 }
 
 #[tokio::test]
-async fn service_fabric_and_azure_ml_are_reported_as_unsupported() {
+async fn service_fabric_sends_its_secret_header() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/sf"))
+        .and(query_param("api-version", "2019-07-01-preview"))
+        .and(query_param("resource", RESOURCE))
+        .and(header("secret", "canary-sf-secret"))
+        .respond_with(mi_token("sf-token", serde_json::json!(1_795_428_000)))
+        .mount(&server)
+        .await;
     let clock = ManualTime::default();
-    let envs = [
-        MapEnv::new([
-            ("IDENTITY_ENDPOINT", "https://localhost:2377/"),
-            ("IDENTITY_HEADER", "h"),
-            ("IDENTITY_SERVER_THUMBPRINT", "t"),
-        ]),
-        MapEnv::new([("MSI_ENDPOINT", "http://127.0.0.1:1/"), ("MSI_SECRET", "s")]),
-    ];
-    for (env, name) in envs.into_iter().zip(["Service Fabric", "Azure Machine Learning"]) {
-        let credential = ManagedIdentityCredential::new(Some(mi_options(env, &clock))).unwrap();
-        let e = get(&credential).await.unwrap_err();
-        assert!(e.is_credential_unavailable());
-        assert!(e.to_string().contains(&format!("{name} managed identity is not supported")), "{e}");
-    }
+    let env = MapEnv::new([
+        ("IDENTITY_ENDPOINT", format!("{}/sf", server.uri())),
+        ("IDENTITY_HEADER", "canary-sf-secret".to_owned()),
+        ("IDENTITY_SERVER_THUMBPRINT", "AB".repeat(20)),
+    ]);
+    let credential = ManagedIdentityCredential::new(Some(mi_options(env, &clock))).unwrap();
+    assert_eq!(credential.source_name(), "ServiceFabric");
+    assert_eq!(get(&credential).await.unwrap().token.expose(), "sf-token");
+    assert!(!format!("{credential:?}").contains("canary"));
+
+    let bad = MapEnv::new([
+        ("IDENTITY_ENDPOINT", "https://localhost:2377/"),
+        ("IDENTITY_HEADER", "h"),
+        ("IDENTITY_SERVER_THUMBPRINT", "not-hex"),
+    ]);
+    let e = ManagedIdentityCredential::new(Some(mi_options(bad, &clock))).unwrap_err();
+    assert!(e.to_string().contains("IDENTITY_SERVER_THUMBPRINT"), "{e}");
+}
+
+#[tokio::test]
+async fn service_fabric_errors_quote_code_and_message_only() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(404).set_body_json(serde_json::json!({"error": {
+            "correlationId": "canary-correlation", "code": "ManagedIdentityNotFound",
+            "message": "Managed identity not found for the specified application host."}})))
+        .mount(&server)
+        .await;
+    let clock = ManualTime::default();
+    let env = MapEnv::new([
+        ("IDENTITY_ENDPOINT", format!("{}/sf", server.uri())),
+        ("IDENTITY_HEADER", "canary-sf-secret".to_owned()),
+        ("IDENTITY_SERVER_THUMBPRINT", "ab".repeat(32)),
+    ]);
+    let credential = ManagedIdentityCredential::new(Some(mi_options(env, &clock))).unwrap();
+    let text = get(&credential).await.unwrap_err().to_string();
+    assert!(text.contains("ManagedIdentityNotFound") && !text.contains("canary"), "{text}");
+}
+
+#[tokio::test]
+async fn azure_ml_sends_its_secret_and_client_id() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/aml"))
+        .and(query_param("api-version", "2017-09-01"))
+        .and(query_param("resource", RESOURCE))
+        .and(query_param("clientid", "ml-default"))
+        .and(header("secret", "canary-ml-secret"))
+        .respond_with(mi_token("ml-token", serde_json::json!("1795428000")))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/aml"))
+        .and(query_param("clientid", "user-assigned"))
+        .respond_with(mi_token("ml-user", serde_json::json!("1795428000")))
+        .mount(&server)
+        .await;
+    let clock = ManualTime::default();
+    let env = MapEnv::new([
+        ("MSI_ENDPOINT", format!("{}/aml", server.uri())),
+        ("MSI_SECRET", "canary-ml-secret".to_owned()),
+        ("DEFAULT_IDENTITY_CLIENT_ID", "ml-default".to_owned()),
+    ]);
+    let credential = ManagedIdentityCredential::new(Some(mi_options(env.clone(), &clock))).unwrap();
+    assert_eq!(credential.source_name(), "AzureMl");
+    assert_eq!(get(&credential).await.unwrap().token.expose(), "ml-token");
+    let user = ManagedIdentityCredential::new(Some(
+        mi_options(env, &clock).with_user_assigned_id(UserAssignedId::ClientId("user-assigned".into())),
+    ))
+    .unwrap();
+    assert_eq!(get(&user).await.unwrap().token.expose(), "ml-user");
+}
+
+#[tokio::test]
+async fn the_pod_identity_host_moves_imds() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/metadata/identity/oauth2/token"))
+        .and(header("metadata", "true"))
+        .respond_with(mi_token("pod-imds", serde_json::json!("1795428000")))
+        .mount(&server)
+        .await;
+    let clock = ManualTime::default();
+    let env = MapEnv::new([("AZURE_POD_IDENTITY_AUTHORITY_HOST", format!("{}/", server.uri()))]);
+    let credential = ManagedIdentityCredential::new(Some(mi_options(env, &clock))).unwrap();
+    assert_eq!(credential.source_name(), "Imds");
+    assert_eq!(get(&credential).await.unwrap().token.expose(), "pod-imds");
 }
 
 #[tokio::test]

@@ -43,10 +43,9 @@ async fn canaries_never_escape() {
     shown.push(format!("{secret:?} {token:?} {env:?}"));
 
     let pem = include_str!("../data/cert_and_key.pem");
-    let cert_options = ClientCertificateCredentialOptions {
-        credential: options(&server, env.clone(), &clock),
-        send_certificate_chain: Some(true),
-    };
+    let cert_options = ClientCertificateCredentialOptions::default()
+        .with_credential(options(&server, env.clone(), &clock))
+        .with_send_certificate_chain(true);
     let cert = ClientCertificateCredential::new(TENANT, "app", pem, Some(cert_options)).unwrap();
     cert.get_token(&[SCOPE], &TokenRequestOptions::default()).await.unwrap();
     shown.push(format!("{cert:?}"));
@@ -59,7 +58,7 @@ async fn canaries_never_escape() {
     let e = environment.get_token(&[SCOPE], &TokenRequestOptions::default()).await.unwrap_err();
     shown.push(format!("{e} {e:?}"));
 
-    let dac_options = DefaultAzureCredentialOptions { credential: options(&server, env, &clock), ..Default::default() };
+    let dac_options = DefaultAzureCredentialOptions::default().with_credential(options(&server, env, &clock));
     let dac = DefaultAzureCredential::new(Some(dac_options)).unwrap();
     shown.push(format!("{dac:?}"));
 

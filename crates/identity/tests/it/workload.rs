@@ -27,7 +27,7 @@ async fn the_file_is_the_assertion_and_is_reread_on_change_or_after_ten_minutes(
         ("AZURE_CLIENT_ID", "wi-client".to_owned()),
         ("AZURE_FEDERATED_TOKEN_FILE", file.display().to_string()),
     ]);
-    let opts = WorkloadIdentityCredentialOptions { credential: options(&server, env, &clock), ..Default::default() };
+    let opts = WorkloadIdentityCredentialOptions::default().with_credential(options(&server, env, &clock));
     let credential = WorkloadIdentityCredential::new(Some(opts)).unwrap();
     let none = TokenRequestOptions::default();
     // Each distinct scope is a cache miss, so each call below reaches the token endpoint.
@@ -59,12 +59,11 @@ async fn the_file_is_the_assertion_and_is_reread_on_change_or_after_ten_minutes(
 async fn a_missing_file_is_an_authentication_failure() {
     let server = MockServer::start().await;
     let clock = ManualTime::default();
-    let opts = WorkloadIdentityCredentialOptions {
-        credential: options(&server, MapEnv::default(), &clock),
-        tenant_id: Some(TENANT.into()),
-        client_id: Some("c".into()),
-        token_file_path: Some("/nonexistent/azkv/token".into()),
-    };
+    let opts = WorkloadIdentityCredentialOptions::default()
+        .with_credential(options(&server, MapEnv::default(), &clock))
+        .with_tenant_id(TENANT)
+        .with_client_id("c")
+        .with_token_file_path("/nonexistent/azkv/token");
     let credential = WorkloadIdentityCredential::new(Some(opts)).unwrap();
     let e = credential.get_token(&[SCOPE], &TokenRequestOptions::default()).await.unwrap_err();
     assert!(!e.is_credential_unavailable());

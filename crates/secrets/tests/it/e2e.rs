@@ -20,10 +20,10 @@ fn app_service_identity(
         (azkv_identity::vars::IDENTITY_ENDPOINT, emulator.token_endpoint()),
         (azkv_identity::vars::IDENTITY_HEADER, emulator.identity_header().to_owned()),
     ]);
-    ManagedIdentityCredential::new(Some(ManagedIdentityCredentialOptions {
-        credential: CredentialOptions::default().with_transport(transport).with_env(Arc::new(env)),
-        ..Default::default()
-    }))
+    ManagedIdentityCredential::new(Some(
+        ManagedIdentityCredentialOptions::default()
+            .with_credential(CredentialOptions::default().with_transport(transport).with_env(Arc::new(env))),
+    ))
     .unwrap()
 }
 
