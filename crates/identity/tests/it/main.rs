@@ -11,6 +11,7 @@ mod default;
 #[cfg(unix)]
 mod developer_tools;
 mod device_code;
+mod entra;
 #[cfg(unix)]
 mod faults;
 mod managed;
