@@ -69,3 +69,80 @@ async fn canaries_never_escape() {
         assert!(!text.contains("PRIVATE KEY") && !text.contains("MII"), "leaked key material: {text}");
     }
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_new_credentials_keep_their_canaries() {
+    use azkv_identity::{
+        ClientAssertionCredential, DeviceCodeCredential, DeviceCodeCredentialOptions, DeviceCodePrompt,
+        ManagedIdentityCredential, ManagedIdentityCredentialOptions,
+    };
+    use wiremock::matchers::{body_string_contains, path_regex};
+    let logs = azkv_pipeline::test_util::LogCapture::start();
+    let server = MockServer::start().await;
+    Mock::given(path_regex("/devicecode$"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "device_code": "canary-device-code", "user_code": "CODE", "verification_uri": "https://example.invalid",
+            "expires_in": 900, "interval": 5})))
+        .mount(&server)
+        .await;
+    Mock::given(body_string_contains("device_code"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "access_token": "canary-user-token", "expires_in": 3600, "refresh_token": "canary-refresh-token"})))
+        .mount(&server)
+        .await;
+    Mock::given(body_string_contains("refresh_token="))
+        .respond_with(ResponseTemplate::new(400).set_body_json(serde_json::json!({
+            "error": "invalid_grant", "error_description": "AADSTS700082: expired.\r\ncanary-trace", "refresh_token": "canary"})))
+        .mount(&server)
+        .await;
+    Mock::given(body_string_contains("client_assertion="))
+        .respond_with(ResponseTemplate::new(401).set_body_json(serde_json::json!({
+            "error": "invalid_client", "error_description": "AADSTS700027: bad assertion.\ncanary", "access_token": "canary"})))
+        .mount(&server)
+        .await;
+    let clock = ManualTime::default();
+    let mut shown = Vec::new();
+
+    let device = DeviceCodeCredential::new(Some(
+        DeviceCodeCredentialOptions::default()
+            .with_credential(options(&server, MapEnv::default(), &clock))
+            .with_tenant_id(TENANT)
+            .with_prompt(DeviceCodePrompt::new(|_| {})),
+    ))
+    .unwrap();
+    let token = device.get_token(&[SCOPE], &TokenRequestOptions::default()).await.unwrap();
+    // Another scope tries the refresh token, which is refused: a new sign-in follows.
+    device.get_token(&["other/.default"], &TokenRequestOptions::default()).await.unwrap();
+    shown.push(format!("{device:?} {token:?}"));
+
+    let assertion = ClientAssertionCredential::from_fn(
+        TENANT,
+        "app",
+        || async { Ok("canary-assertion".to_owned()) },
+        Some(options(&server, MapEnv::default(), &clock)),
+    )
+    .unwrap();
+    let e = assertion.get_token(&[SCOPE], &TokenRequestOptions::default()).await.unwrap_err();
+    shown.push(format!("{assertion:?} {e} {e:?}"));
+
+    for env in [
+        MapEnv::new([
+            ("IDENTITY_ENDPOINT", format!("{}/sf", server.uri())),
+            ("IDENTITY_HEADER", "canary-sf-header".to_owned()),
+            ("IDENTITY_SERVER_THUMBPRINT", "AB".repeat(20)),
+        ]),
+        MapEnv::new([("MSI_ENDPOINT", format!("{}/aml", server.uri())), ("MSI_SECRET", "canary-ml-secret".to_owned())]),
+    ] {
+        let mi = ManagedIdentityCredential::new(Some(
+            ManagedIdentityCredentialOptions::default().with_credential(options(&server, env, &clock)),
+        ))
+        .unwrap();
+        let e = mi.get_token(&[SCOPE], &TokenRequestOptions::default()).await.unwrap_err();
+        shown.push(format!("{mi:?} {e} {e:?}"));
+    }
+
+    let logs = logs.contents();
+    for text in shown.iter().chain([&logs]) {
+        assert!(!text.contains(CANARY), "leaked: {text}");
+    }
+}
