@@ -3,8 +3,9 @@
 //! Each credential implements [`azkv_pipeline::TokenCredential`], sends its HTTP requests
 //! through an injectable [`azkv_pipeline::HttpClient`], reads environment variables through an
 //! injectable [`Env`], and caches tokens in an [`azkv_pipeline::token_cache::TokenCache`]
-//! (refreshed ahead of expiry, one request per key at a time). No credential shows a secret, token or assertion in `Debug`,
-//! logs or errors.
+//! (refreshed ahead of expiry, one request per key at a time). No credential shows a secret,
+//! token or assertion in `Debug`, logs or errors; an Entra ID refusal carries an
+//! [`AuthenticationError`] with its AAD code.
 //!
 //! | credential | for |
 //! |---|---|
@@ -15,8 +16,8 @@
 //! | [`ClientCertificateCredential`] | a service principal with a certificate (PEM, or PKCS#12 with feature `pkcs12`) |
 //! | [`DeviceCodeCredential`] | a user signing in on another device (no browser here) |
 //! | [`WorkloadIdentityCredential`] | Kubernetes workload identity federation |
-//! | [`ManagedIdentityCredential`] | App Service, Azure Arc, Cloud Shell, virtual machines (IMDS) |
-//! | [`AzureCliCredential`] | a developer signed in with `az login` |
+//! | [`ManagedIdentityCredential`] | App Service, Azure Arc, Cloud Shell, Service Fabric, Azure ML, virtual machines (IMDS) |
+//! | [`AzureCliCredential`] | a developer signed in with `az login` (optionally for a subscription) |
 //! | [`AzureDeveloperCliCredential`] | a developer signed in with `azd auth login` |
 //! | [`ChainedTokenCredential`] | your own chain |
 //! | [`StaticTokenCredential`] | tests and the local emulator |
