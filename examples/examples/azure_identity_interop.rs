@@ -9,7 +9,7 @@
 //! `AzkvToAzureCore`, hands an azkv credential to `azure_core`-based clients.
 //!
 //! ```sh
-//! cargo run -p examples --example azure_identity_interop
+//! cargo run -p examples --example azure_identity_interop --features interop
 //! ```
 
 use std::sync::Arc;

@@ -5,8 +5,8 @@
 //! thread with its own tokio runtime, and stopped at the end.
 //!
 //! ```sh
-//! cargo run -p examples --example blocking
-//! KEY_VAULT_NAME=myvault cargo run -p examples --example blocking
+//! cargo run -p examples --example blocking --features blocking
+//! KEY_VAULT_NAME=myvault cargo run -p examples --example blocking --features blocking
 //! ```
 
 use std::sync::Arc;

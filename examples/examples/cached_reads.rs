@@ -3,8 +3,8 @@
 //! counters; against the embedded emulator it also prints how many requests the vault served.
 //!
 //! ```sh
-//! cargo run -p examples --example cached_reads
-//! KEY_VAULT_NAME=myvault cargo run -p examples --example cached_reads
+//! cargo run -p examples --example cached_reads --features cache
+//! KEY_VAULT_NAME=myvault cargo run -p examples --example cached_reads --features cache
 //! ```
 
 use std::sync::Arc;

@@ -6,8 +6,8 @@
 //! after authentication, so they also see the first request's challenge round trip.
 //!
 //! ```sh
-//! cargo run -p examples --example custom_policy
-//! KEY_VAULT_NAME=myvault cargo run -p examples --example custom_policy
+//! cargo run -p examples --example custom_policy --features test-util
+//! KEY_VAULT_NAME=myvault cargo run -p examples --example custom_policy --features test-util
 //! ```
 
 use std::sync::Arc;

@@ -5,7 +5,7 @@
 //! token never appear in it, then prints it.
 //!
 //! ```sh
-//! cargo run -p examples --example logging
+//! cargo run -p examples --example logging --features logging
 //! ```
 //!
 //! In an application, install a subscriber once, for example

@@ -6,7 +6,7 @@
 //! emulator (or the vault named by `KEY_VAULT_NAME`); the same checks run as unit tests.
 //!
 //! ```sh
-//! cargo run -p examples --example mock_client
+//! cargo run -p examples --example mock_client --features mock
 //! cargo test -p examples --example mock_client
 //! ```
 

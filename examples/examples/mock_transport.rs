@@ -6,7 +6,7 @@
 //! nothing actually sleeps.
 //!
 //! ```sh
-//! cargo run -p examples --example mock_transport
+//! cargo run -p examples --example mock_transport --features test-util
 //! ```
 
 use std::sync::Arc;

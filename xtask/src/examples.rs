@@ -39,7 +39,7 @@ pub(crate) fn run_all() -> anyhow::Result<()> {
     let root = crate::project_root();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(&cargo)
-        .args(["build", "-q", "-p", "examples", "--examples"])
+        .args(["build", "-q", "-p", "examples", "--examples", "--all-features"])
         .current_dir(&root)
         .status()
         .context("cannot run cargo build for the examples")?;
