@@ -3,9 +3,11 @@
 //! hard-coded).
 //!
 //! `criterion` runs and reads the criterion benches, `throughput` the client matrix, `startup`
-//! the quickstart's clean build and first secret, `lists` the emulator's list pages, `report`
-//! renders the page; `process` and `stats` are their shared helpers.
+//! the quickstart's clean build and first secret, `cli` the `azkv` CLI's start-to-result time,
+//! `lists` the emulator's list pages, `report` renders the page; `process` and `stats` are their
+//! shared helpers.
 
+mod cli;
 mod criterion;
 mod lists;
 mod process;
@@ -59,9 +61,11 @@ pub(crate) fn run(args: BenchArgs) -> anyhow::Result<()> {
     let throughput = throughput::throughput(&cargo, &root, quick)?;
     let load_mid = report::load_average();
     let startup = startup::startup(&cargo, &root)?;
+    let cli = cli::cli_show(&cargo, &root)?;
     let loads =
         [("before the throughput runs", load_before), ("after them", load_mid), ("at the end", report::load_average())];
-    let report = report::render(&results, &commands, &throughput, &startup, &loads, quick)?;
+    let mut report = report::render(&results, &commands, &throughput, &startup, &loads, quick)?;
+    report.push_str(&cli::section(&cli));
     let path = root.join("docs").join("benchmarks.md");
     std::fs::write(&path, report).with_context(|| format!("writing {}", path.display()))?;
     println!("==> wrote {}", path.display());
