@@ -28,7 +28,7 @@ impl Policy for OperationCounter {
     async fn send(&self, ctx: &Context, request: &mut Request, next: &[Arc<dyn Policy>]) -> Result<Response> {
         let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
         request.headers.insert("x-app-operation", n.to_string());
-        let response = azkv_pipeline::policy::next(ctx, request, next).await?;
+        let response = azkv_pipeline::policies::next(ctx, request, next).await?;
         println!("  operation {n} ({}): {}", ctx.operation().unwrap_or("?"), response.status);
         Ok(response)
     }

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use azkv_pipeline::policies::bearer::is_loopback;
+use azkv_pipeline::policies::is_loopback;
 use azkv_pipeline::time::TimeComponents;
 use azkv_pipeline::{AccessToken, Error, HttpClient, Method, Request, Response, Result, Url};
 use serde::Deserialize;

@@ -9,7 +9,7 @@ use azkv_pipeline::{AccessToken, Error, Result, TokenCredential, TokenRequestOpt
 use serde::Deserialize;
 
 use crate::process::{Tool, check_argument};
-use azkv_pipeline::TokenCache;
+use azkv_pipeline::token_cache::TokenCache;
 
 const WHAT: &str = "AzureDeveloperCliCredential";
 

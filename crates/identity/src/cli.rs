@@ -11,7 +11,7 @@ use time::UtcOffset;
 
 use crate::managed::resource_for;
 use crate::process::{Tool, check_argument};
-use azkv_pipeline::TokenCache;
+use azkv_pipeline::token_cache::TokenCache;
 
 const WHAT: &str = "AzureCliCredential";
 

@@ -7,7 +7,8 @@ use std::future::Future;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use azkv_pipeline::{AccessToken, Error, Result, Secret, TokenCache, TokenCredential, TokenRequestOptions};
+use azkv_pipeline::token_cache::TokenCache;
+use azkv_pipeline::{AccessToken, Error, Result, Secret, TokenCredential, TokenRequestOptions};
 
 use crate::aad::{AadClient, scope_field, validate_tenant_id};
 use crate::options::CredentialOptions;

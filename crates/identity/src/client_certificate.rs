@@ -15,7 +15,7 @@ use crate::aad::{AadClient, scope_field, validate_tenant_id};
 use crate::client_assertion::JWT_BEARER;
 use crate::options::CredentialOptions;
 use crate::variables::vars;
-use azkv_pipeline::TokenCache;
+use azkv_pipeline::token_cache::TokenCache;
 
 /// How long a client assertion is valid.
 const ASSERTION_LIFETIME: time::Duration = time::Duration::minutes(10);

@@ -5,7 +5,7 @@ use azkv_pipeline::{AccessToken, Error, Result, Secret, TokenCredential, TokenRe
 
 use crate::aad::{AadClient, scope_field, validate_tenant_id};
 use crate::options::CredentialOptions;
-use azkv_pipeline::TokenCache;
+use azkv_pipeline::token_cache::TokenCache;
 
 /// A service principal's client secret, exchanged at
 /// `{authority}/{tenant}/oauth2/v2.0/token` (`grant_type=client_credentials`).

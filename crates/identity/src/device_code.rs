@@ -9,7 +9,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use azkv_pipeline::{AccessToken, Error, Result, Secret, TokenCache, TokenCredential, TokenRequestOptions};
+use azkv_pipeline::token_cache::TokenCache;
+use azkv_pipeline::{AccessToken, Error, Result, Secret, TokenCredential, TokenRequestOptions};
 use serde::Deserialize;
 use time::OffsetDateTime;
 

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use azkv_pipeline::policies::retry::{Attempt, ClassifyRetry, DefaultRetryClassifier, RetryKind, retry_after};
-use azkv_pipeline::policies::{RetryOptions, RetryPolicy, TransportPolicy};
+use azkv_pipeline::policies::{Attempt, ClassifyRetry, DefaultRetryClassifier, RetryKind, retry_after};
+use azkv_pipeline::policies::{RetryOptions, RetryPolicy, SendPolicy};
 use azkv_pipeline::time::TimeComponents;
 use azkv_pipeline::transport::{TransportOptions, default_transport};
 use azkv_pipeline::{Context, HttpClient, Policy, Request, Response, Result, StatusCode};
@@ -37,7 +37,7 @@ impl Retry {
         max_retries: 3,
         initial_delay: Duration::from_millis(800),
         max_delay: Duration::from_secs(10),
-        statuses: azkv_pipeline::policies::retry::is_retryable_status,
+        statuses: azkv_pipeline::policies::is_retryable_status,
     };
 
     fn options(self) -> RetryOptions {
@@ -85,9 +85,9 @@ pub(crate) async fn send(
     retry: Retry,
 ) -> Result<Response> {
     let policies: [Arc<dyn Policy>; 2] =
-        [Arc::new(RetryPolicy::with_time(retry.options(), time.clone())), Arc::new(TransportPolicy::new(http.clone()))];
+        [Arc::new(RetryPolicy::with_time(retry.options(), time.clone())), Arc::new(SendPolicy::new(http.clone()))];
     let mut request = request.clone();
     request.set_idempotent(true);
     let ctx = Context::new().with_operation("token_request");
-    azkv_pipeline::policy::next(&ctx, &mut request, &policies).await
+    azkv_pipeline::policies::next(&ctx, &mut request, &policies).await
 }

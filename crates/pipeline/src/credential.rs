@@ -18,7 +18,7 @@ pub struct TokenRequestOptions {
     pub claims: Option<String>,
     /// The service rejected the token it was last given (a 401 carrying it): a cache must
     /// not answer with that token again, and a credential fetches a new one. Caches still
-    /// bound how often this forces a fetch (see [`crate::TokenCache`]).
+    /// bound how often this forces a fetch (see [`crate::token_cache::TokenCache`]).
     pub refresh: bool,
     /// Ask for a token that continuous access evaluation can revoke: the credential declares
     /// the `CP1` client capability (claim `xms_cc`), as Python's `enable_cae` does. The

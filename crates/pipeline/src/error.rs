@@ -303,12 +303,12 @@ impl Error {
     /// Whether sending the same request again may succeed: connection failures of a
     /// retryable kind, transport failures, timeouts, and the statuses the retry policy
     /// retries. Whether it is also *safe* depends on the request; see
-    /// [`crate::policies::retry::DefaultRetryClassifier`].
+    /// [`crate::policies::DefaultRetryClassifier`].
     pub fn is_retryable(&self) -> bool {
         match self {
             Self::Connection { kind, .. } => kind.is_retryable(),
             Self::Transport { .. } | Self::Timeout { .. } => true,
-            Self::Http(e) => crate::policies::retry::is_retryable_status(e.status),
+            Self::Http(e) => crate::policies::is_retryable_status(e.status),
             _ => false,
         }
     }

@@ -20,14 +20,12 @@
 //! ```
 
 mod context;
-pub mod credential;
+mod credential;
 mod error;
 mod fast_rand;
 mod headers;
-mod http_client;
 mod pipeline;
 pub mod policies;
-pub mod policy;
 pub mod redact;
 mod request;
 mod response;
@@ -45,13 +43,12 @@ pub use credential::{AccessToken, TokenCredential, TokenRequestOptions};
 pub use error::{BoxError, ConnectionErrorKind, Error, HttpError, Result};
 pub use headers::Headers;
 pub use http::{Method, StatusCode};
-pub use http_client::HttpClient;
 pub use pipeline::{ClientOptions, Pipeline};
-pub use policy::Policy;
+pub use policies::policy::Policy;
 pub use request::Request;
 pub use response::Response;
 pub use secret::Secret;
-pub use token_cache::TokenCache;
+pub use transport::http_client::HttpClient;
 pub use url::Url;
 
 /// Pins object safety of every seam: this stops compiling if a trait stops being dyn-compatible.
@@ -67,9 +64,4 @@ fn _object_safe(
 
 /// The same for the hooks of the built-in policies and transport.
 #[allow(dead_code)]
-fn _object_safe_hooks(
-    _: &dyn policies::OnChallenge,
-    _: &dyn policies::retry::ClassifyRetry,
-    _: &dyn transport::Resolve,
-) {
-}
+fn _object_safe_hooks(_: &dyn policies::OnChallenge, _: &dyn policies::ClassifyRetry, _: &dyn transport::Resolve) {}

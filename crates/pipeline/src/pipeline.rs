@@ -5,7 +5,7 @@ use std::sync::Arc;
 use tracing::Instrument;
 
 use crate::policies::{
-    LoggingOptions, LoggingPolicy, RequestIdPolicy, RetryOptions, RetryPolicy, TransportPolicy, UserAgentPolicy,
+    LoggingOptions, LoggingPolicy, RequestIdPolicy, RetryOptions, RetryPolicy, SendPolicy, UserAgentPolicy,
 };
 use crate::time::TimeComponents;
 use crate::transport::{TransportOptions, default_transport};
@@ -141,7 +141,7 @@ impl Pipeline {
         policies.extend(client_per_try);
         policies.extend(options.per_try_policies);
         policies.push(Arc::new(LoggingPolicy::new(&options.logging)));
-        policies.push(Arc::new(TransportPolicy::new(transport.clone())));
+        policies.push(Arc::new(SendPolicy::new(transport.clone())));
         Ok(Self { policies: policies.into(), transport })
     }
 
@@ -152,7 +152,7 @@ impl Pipeline {
     /// [`Response::error_for_status`].
     pub async fn send(&self, ctx: &Context, request: &mut Request) -> Result<Response> {
         let span = tracing::debug_span!("azkv", operation = ctx.operation().unwrap_or("request"));
-        crate::policy::next(ctx, request, &self.policies).instrument(span).await
+        crate::policies::policy::next(ctx, request, &self.policies).instrument(span).await
     }
 
     /// The transport at the end of the pipeline.

@@ -3,13 +3,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use azkv_models::operations::{self, Operation};
 use azkv_models::MAX_PAGE_SIZE;
+use azkv_models::operations::{self, Operation};
 use azkv_models::{
     DeletedSecretBundle, DeletedSecretListResult, SecretAttributes, SecretBundle, SecretListResult,
     SecretRestoreParameters, SecretSetParameters, SecretUpdateParameters, validation,
 };
-use azkv_pipeline::policies::bearer::is_secure_for_tokens;
+use azkv_pipeline::policies::is_secure_for_tokens;
 use azkv_pipeline::time::TimeComponents;
 use azkv_pipeline::{Context, Method, Pipeline, Request, Response, TokenCredential, Url};
 use futures::Stream;

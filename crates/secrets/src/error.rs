@@ -114,7 +114,7 @@ impl Error {
     /// The error an unsuccessful `response` stands for; a 429's requested wait is computed
     /// once, here, with `now` from the client's injected clock.
     pub(crate) fn from_response(response: azkv_pipeline::Response, now: std::time::SystemTime) -> Self {
-        let wait = azkv_pipeline::policies::retry::retry_after(&response.headers, now);
+        let wait = azkv_pipeline::policies::retry_after(&response.headers, now);
         match Self::from(response.into_error()) {
             Self::Throttled { error, .. } => Self::Throttled { error, retry_after: wait },
             other => other,

@@ -9,11 +9,11 @@ mod client;
 #[cfg(feature = "emulator")]
 pub mod emulator;
 mod error;
+mod key_vault_secret;
 mod operations;
 mod options;
 mod pager;
 mod poller;
-mod secret;
 
 #[cfg(feature = "mock")]
 pub use api::MockSecretClientApi;
@@ -21,7 +21,7 @@ pub use api::SecretClientApi;
 pub use builder::SecretClientBuilder;
 pub use client::SecretClient;
 pub use error::{Error, Result, ServiceError};
+pub use key_vault_secret::{DeletedSecret, KeyVaultSecret, SecretProperties};
 pub use options::{ListOptions, SecretClientOptions, SetSecretOptions, UpdateSecretProperties};
 pub use pager::{Page, Pager};
 pub use poller::Poller;
-pub use secret::{DeletedSecret, KeyVaultSecret, SecretProperties};

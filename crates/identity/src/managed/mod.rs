@@ -19,7 +19,7 @@ use serde::Deserialize;
 
 use crate::options::CredentialOptions;
 use crate::variables::vars;
-use azkv_pipeline::TokenCache;
+use azkv_pipeline::token_cache::TokenCache;
 
 pub use imds::DEFAULT_IMDS_ENDPOINT;
 

@@ -8,9 +8,8 @@ use async_trait::async_trait;
 use url::Url;
 
 use crate::time::TimeComponents;
-use crate::{
-    Context, Error, Policy, Request, Response, Result, StatusCode, TokenCache, TokenCredential, TokenRequestOptions,
-};
+use crate::token_cache::TokenCache;
+use crate::{Context, Error, Policy, Request, Response, Result, StatusCode, TokenCredential, TokenRequestOptions};
 
 /// Whether `url` is `https`, or `http` to a loopback host (`localhost`, 127.0.0.0/8, `::1`):
 /// the only places a token may be sent.
@@ -179,7 +178,7 @@ impl BearerTokenPolicy {
         let options = &target.options;
         let token = self.cache.get_or_fetch(&scopes, options, || self.credential.get_token(&scopes, options)).await?;
         request.headers.insert("authorization", format!("Bearer {}", token.token.expose()));
-        crate::policy::next(ctx, request, next).await
+        crate::policies::policy::next(ctx, request, next).await
     }
 }
 
@@ -190,7 +189,7 @@ async fn send_bodiless(ctx: &Context, request: &mut Request, next: &[Arc<dyn Pol
     let content_type = request.headers.get("content-type").map(str::to_owned);
     request.headers.remove("content-type");
     request.headers.insert("content-length", "0");
-    let outcome = crate::policy::next(ctx, request, next).await;
+    let outcome = crate::policies::policy::next(ctx, request, next).await;
     request.headers.remove("content-length");
     request.body = body;
     if let Some(ct) = content_type {

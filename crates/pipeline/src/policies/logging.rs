@@ -83,7 +83,7 @@ impl Policy for LoggingPolicy {
     async fn send(&self, ctx: &Context, request: &mut Request, next: &[Arc<dyn Policy>]) -> Result<Response> {
         // Nothing to format when no subscriber wants these events: keep the hot path free.
         if !tracing::enabled!(tracing::Level::DEBUG) {
-            return crate::policy::next(ctx, request, next).await;
+            return crate::policies::policy::next(ctx, request, next).await;
         }
         let query: Vec<&str> = self.query.iter().map(String::as_str).collect();
         let url = redact::redact_url(&request.url, &query);
@@ -97,7 +97,7 @@ impl Policy for LoggingPolicy {
             }
         }
         let started = Instant::now();
-        let outcome = crate::policy::next(ctx, request, next).await;
+        let outcome = crate::policies::policy::next(ctx, request, next).await;
         let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
         match &outcome {
             Ok(resp) => {

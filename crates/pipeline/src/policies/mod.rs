@@ -1,15 +1,23 @@
 //! The built-in policies.
 
-pub mod bearer;
-pub mod logging;
-pub mod request_id;
-pub mod retry;
-pub mod transport;
-pub mod user_agent;
+mod bearer;
+mod logging;
+pub(crate) mod policy;
+mod request_id;
+mod retry;
+mod send;
+mod user_agent;
 
-pub use bearer::{BearerTokenPolicy, FixedScopes, OnChallenge, TokenTarget};
+pub use bearer::{
+    BearerTokenPolicy, FixedScopes, OnChallenge, TokenTarget, claims_challenge, ensure_secure_for_tokens, is_loopback,
+    is_secure_for_tokens,
+};
 pub use logging::{LoggingOptions, LoggingPolicy};
-pub use request_id::RequestIdPolicy;
-pub use retry::{RetryMode, RetryOptions, RetryPolicy};
-pub use transport::TransportPolicy;
+pub use policy::next;
+pub use request_id::{CLIENT_REQUEST_ID, RequestIdPolicy};
+pub use retry::{
+    Attempt, ClassifyRetry, DefaultRetryClassifier, RetryKind, RetryMode, RetryOptions, RetryPolicy,
+    is_retryable_status, retry_after,
+};
+pub use send::SendPolicy;
 pub use user_agent::UserAgentPolicy;

@@ -23,6 +23,6 @@ impl Policy for RequestIdPolicy {
         } else if !request.headers.contains(CLIENT_REQUEST_ID) {
             request.headers.insert(CLIENT_REQUEST_ID, crate::fast_rand::request_uuid().to_string());
         }
-        crate::policy::next(ctx, request, next).await
+        crate::policies::policy::next(ctx, request, next).await
     }
 }

@@ -52,7 +52,7 @@ pub struct Attempt<'a> {
 /// without touching *how long* it waits.
 ///
 /// ```
-/// use azkv_pipeline::policies::retry::{Attempt, ClassifyRetry, DefaultRetryClassifier, RetryKind};
+/// use azkv_pipeline::policies::{Attempt, ClassifyRetry, DefaultRetryClassifier, RetryKind};
 ///
 /// /// Also retries 404, which a freshly started token endpoint may answer.
 /// #[derive(Debug)]
@@ -276,13 +276,14 @@ impl Policy for RetryPolicy {
             let try_ctx = ctx.clone().with_attempt(retry + 1);
             let mut attempt = request.clone();
             let limit = self.options.per_try_timeout.min(left);
-            let outcome = match tokio::time::timeout(limit, crate::policy::next(&try_ctx, &mut attempt, next)).await {
-                Ok(outcome) => outcome,
-                Err(_) => Err(Error::timeout(format!(
-                    "no response from {} within {limit:?}",
-                    crate::transport::host_port(&request.url)
-                ))),
-            };
+            let outcome =
+                match tokio::time::timeout(limit, crate::policies::policy::next(&try_ctx, &mut attempt, next)).await {
+                    Ok(outcome) => outcome,
+                    Err(_) => Err(Error::timeout(format!(
+                        "no response from {} within {limit:?}",
+                        crate::transport::host_port(&request.url)
+                    ))),
+                };
             let seen =
                 Attempt { request: &attempt, outcome: &outcome, number: retry + 1, now: self.time.time_source.now() };
             let within = retry < self.options.max_retries;

@@ -42,7 +42,7 @@ impl Policy for UserAgentPolicy {
         if !request.headers.contains("user-agent") {
             request.headers.insert("user-agent", self.value.clone());
         }
-        crate::policy::next(ctx, request, next).await
+        crate::policies::policy::next(ctx, request, next).await
     }
 }
 

@@ -65,6 +65,6 @@ impl fmt::Debug for FnPolicy {
 impl Policy for FnPolicy {
     async fn send(&self, ctx: &Context, request: &mut Request, next: &[Arc<dyn Policy>]) -> Result<Response> {
         (self.0)(request);
-        crate::policy::next(ctx, request, next).await
+        crate::policies::policy::next(ctx, request, next).await
     }
 }

@@ -1,6 +1,7 @@
 //! Transports: the default on `reqwest`, and a second on `hyper` behind the `hyper` feature.
 
 mod diagnose;
+pub(crate) mod http_client;
 #[cfg(feature = "hyper")]
 mod hyper;
 mod options;

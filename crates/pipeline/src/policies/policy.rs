@@ -28,7 +28,7 @@ use crate::{Context, Error, Request, Response, Result};
 /// impl Policy for Tag {
 ///     async fn send(&self, ctx: &Context, request: &mut Request, next: &[Arc<dyn Policy>]) -> Result<Response> {
 ///         request.headers.insert("x-tag", "1");
-///         azkv_pipeline::policy::next(ctx, request, next).await
+///         azkv_pipeline::policies::next(ctx, request, next).await
 ///     }
 /// }
 /// ```

@@ -8,11 +8,11 @@ use crate::{Context, HttpClient, Policy, Request, Response, Result};
 
 /// Sends the request with an [`HttpClient`]; ignores any policy after it.
 #[derive(Debug, Clone)]
-pub struct TransportPolicy {
+pub struct SendPolicy {
     client: Arc<dyn HttpClient>,
 }
 
-impl TransportPolicy {
+impl SendPolicy {
     /// A transport policy over `client`.
     pub fn new(client: Arc<dyn HttpClient>) -> Self {
         Self { client }
@@ -20,7 +20,7 @@ impl TransportPolicy {
 }
 
 #[async_trait]
-impl Policy for TransportPolicy {
+impl Policy for SendPolicy {
     async fn send(&self, _ctx: &Context, request: &mut Request, _next: &[Arc<dyn Policy>]) -> Result<Response> {
         self.client.execute(request).await
     }
