@@ -5,10 +5,11 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 
-/// One step: a name and what it runs.
+/// One step: a name, what it runs, and environment variables for it.
 struct Step {
     name: &'static str,
     action: Action,
+    env: &'static [(&'static str, &'static str)],
 }
 
 /// What a step runs: a cargo command line, or a check inside this process.
@@ -24,19 +25,56 @@ const STEPS: &[Step] = &[
             shown_as: "cargo xtask codegen --check",
             run: || crate::codegen::check(&crate::codegen::output_dir()),
         },
+        env: &[],
     },
-    Step { name: "format", action: Action::Cargo(&["fmt", "--all", "--check"]) },
+    Step { name: "format", action: Action::Cargo(&["fmt", "--all", "--check"]), env: &[] },
     Step {
         name: "clippy",
         action: Action::Cargo(&["clippy", "--workspace", "--all-targets", "--all-features", "--", "-D", "warnings"]),
+        env: &[],
     },
-    Step { name: "tests", action: Action::Cargo(&["test", "--workspace", "--all-features"]) },
+    Step { name: "tests", action: Action::Cargo(&["test", "--workspace", "--all-features"]), env: &[] },
     Step {
         name: "examples",
         action: Action::InProcess {
             shown_as: "every example against its embedded emulator",
             run: crate::examples::run_all,
         },
+        env: &[],
+    },
+    Step {
+        // The publishable crates as crates.io would get them, each built from its own package
+        // (internal dependencies from the packages beside it). `--allow-dirty`: the check is of
+        // the contents, so it also runs on a working tree.
+        name: "package",
+        action: Action::Cargo(&[
+            "package",
+            "--workspace",
+            "--exclude",
+            "examples",
+            "--exclude",
+            "xtask",
+            "--exclude",
+            "throughput",
+            "--allow-dirty",
+        ]),
+        env: &[],
+    },
+    Step {
+        name: "docs",
+        action: Action::Cargo(&[
+            "doc",
+            "--no-deps",
+            "--all-features",
+            "--workspace",
+            "--exclude",
+            "examples",
+            "--exclude",
+            "xtask",
+            "--exclude",
+            "throughput",
+        ]),
+        env: &[("RUSTDOCFLAGS", "-D warnings")],
     },
 ];
 
@@ -65,6 +103,7 @@ pub(crate) fn run(args: TestArgs) -> anyhow::Result<()> {
                 println!("==> [{}/{}] {}: cargo {}", i + 1, STEPS.len(), step.name, args.join(" "));
                 let status = Command::new(&cargo)
                     .args(*args)
+                    .envs(step.env.iter().copied())
                     .current_dir(&root)
                     .status()
                     .with_context(|| format!("cannot run cargo for step `{}`", step.name))?;

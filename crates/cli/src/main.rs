@@ -3,6 +3,9 @@
 //! Errors are one line on stderr (`azkv: what: why`) and exit 1; clap's own usage errors exit 2;
 //! `azkv run` exits as its command does. See docs/cli.md.
 
+// Doc comments on the argument types are clap's help text, written for a terminal, not rustdoc.
+#![allow(rustdoc::broken_intra_doc_links, rustdoc::bare_urls)]
+
 mod args;
 mod auth;
 mod commands;

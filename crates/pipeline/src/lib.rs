@@ -1,23 +1,5 @@
-//! The HTTP pipeline that azkv's clients, and your own, are built from.
-//!
-//! A [`Pipeline`] runs a [`Request`] through [`Policy`] steps in a fixed order (per-call,
-//! retry, per-try, logging) and hands it to an [`HttpClient`] transport. Credentials plug in
-//! through [`TokenCredential`]. Every seam is an object-safe trait held as `Arc<dyn Trait>`,
-//! so a test can replace any layer; the `test-util` feature ships ready-made doubles.
-//!
-//! ```
-//! # #[tokio::main(flavor = "current_thread")] async fn main() -> azkv_pipeline::Result<()> {
-//! use std::sync::Arc;
-//! use azkv_pipeline::{ClientOptions, Context, Method, Pipeline, Request, StatusCode};
-//! use azkv_pipeline::test_util::FnHttpClient;
-//!
-//! let transport = FnHttpClient::new(|_| Ok(azkv_pipeline::Response::json_body(StatusCode::OK, &serde_json::json!({}))));
-//! let options = ClientOptions::default().with_transport(Arc::new(transport));
-//! let pipeline = Pipeline::new("my-client", "0.1.0", options, vec![], vec![])?;
-//! let mut request = Request::new(Method::GET, "https://example.com/".parse().unwrap());
-//! let response = pipeline.send(&Context::new(), &mut request).await?.error_for_status()?;
-//! # Ok(()) }
-//! ```
+#![doc = include_str!("../README.md")]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod context;
 mod credential;

@@ -1,4 +1,5 @@
-//! Azure Key Vault secrets client.
+#![doc = include_str!("../README.md")]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod api;
 #[cfg(feature = "blocking")]

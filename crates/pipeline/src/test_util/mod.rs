@@ -1,4 +1,4 @@
-//! Test doubles for SDK authors (feature `test-util`): a mockall mock of [`HttpClient`], a
+//! Test doubles for SDK authors (feature `test-util`): a mockall mock of [`HttpClient`](crate::HttpClient), a
 //! replay transport, closure transports and policies, a manual clock, and a race-free capture
 //! of `tracing` output.
 
