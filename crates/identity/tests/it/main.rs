@@ -14,6 +14,8 @@ mod device_code;
 mod entra;
 #[cfg(unix)]
 mod faults;
+#[cfg(feature = "azure-interop")]
+mod interop;
 mod managed;
 #[cfg(feature = "pkcs12")]
 mod pkcs12;
