@@ -81,4 +81,60 @@ mod tests {
         }
         assert!(problems.is_empty(), "tidy:\n{}", problems.join("\n"));
     }
+
+    /// The text of every `.rs` file below `dir` (generated ones included).
+    fn sources(dir: &Path) -> String {
+        let mut files = Vec::new();
+        rust_files(dir, &mut files);
+        files.iter().filter_map(|f| std::fs::read_to_string(f).ok()).collect::<Vec<_>>().join("\n")
+    }
+
+    /// Whether `code` names the crate `ident` (as a path, an import or an attribute).
+    fn mentions(code: &str, ident: &str) -> bool {
+        [format!("{ident}::"), format!("use {ident}"), format!("extern crate {ident}"), format!("{ident}!")]
+            .iter()
+            .any(|needle| code.contains(needle.as_str()))
+    }
+
+    /// Every dependency is used: a normal one by the crate's own code (`src/`, `build.rs`), a
+    /// dev-dependency by its tests, benches, examples or code. A dependency that is there only
+    /// for its features (none today) would be listed in `FEATURE_ONLY` with the reason.
+    #[test]
+    fn every_dependency_is_used() {
+        /// `(package, dependency)`: depended on only to turn on a feature, named nowhere in code.
+        const FEATURE_ONLY: &[(&str, &str)] = &[];
+        let root = crate::project_root();
+        let mut problems = Vec::new();
+        let mut packages: Vec<PathBuf> = std::fs::read_dir(root.join("crates")).unwrap().flatten().map(|d| d.path()).collect();
+        packages.extend(["examples", "xtask", "benches/throughput"].map(|p| root.join(p)));
+        for dir in packages {
+            let Ok(text) = std::fs::read_to_string(dir.join("Cargo.toml")) else { continue };
+            let manifest: toml::Table = toml::from_str(&text).unwrap();
+            let package = manifest["package"]["name"].as_str().unwrap().to_owned();
+            // Examples may use normal dependencies (in the `examples` package they are its point).
+            let own = sources(&dir.join("src"))
+                + &sources(&dir.join("examples"))
+                + &std::fs::read_to_string(dir.join("build.rs")).unwrap_or_default();
+            let all = sources(&dir);
+            for (section, code) in [("dependencies", &own), ("dev-dependencies", &all), ("build-dependencies", &own)] {
+                let Some(deps) = manifest.get(section).and_then(|d| d.as_table()) else { continue };
+                for name in deps.keys() {
+                    let renamed = deps[name].get("package").and_then(|p| p.as_str());
+                    // The crate's own path to itself (a dev-dependency turning on its features).
+                    if renamed.unwrap_or(name) == package || FEATURE_ONLY.contains(&(package.as_str(), name.as_str())) {
+                        continue;
+                    }
+                    // Packages whose library has another name.
+                    let lib = match renamed.unwrap_or(name) {
+                        "rustls-webpki" => "webpki".to_owned(),
+                        other => other.replace('-', "_"),
+                    };
+                    if !mentions(code, &lib) {
+                        problems.push(format!("{package}: {section} `{name}` is not used"));
+                    }
+                }
+            }
+        }
+        assert!(problems.is_empty(), "tidy:\n{}", problems.join("\n"));
+    }
 }
