@@ -15,11 +15,10 @@ use azkv_secrets::Error;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    examples::report(run().await)
+    examples::run_example(run).await
 }
 
-async fn run() -> anyhow::Result<()> {
-    let vault = examples::open_vault().await?;
+async fn run(vault: &examples::Vault) -> anyhow::Result<()> {
     let client = &vault.client;
     let name = examples::unique_name("backup");
 
@@ -57,6 +56,5 @@ async fn run() -> anyhow::Result<()> {
     anyhow::ensure!(count == 2, "expected both versions back");
 
     client.begin_delete_secret(&name).await?.await?;
-    vault.shutdown().await;
     Ok(())
 }

@@ -15,11 +15,10 @@ const COUNT: usize = 50;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    examples::report(run().await)
+    examples::run_example(run).await
 }
 
-async fn run() -> anyhow::Result<()> {
-    let vault = examples::open_vault().await?;
+async fn run(vault: &examples::Vault) -> anyhow::Result<()> {
     let client = &vault.client;
     let prefix = examples::unique_name("concurrent");
     let names: Vec<String> = (0..COUNT).map(|i| format!("{prefix}-{i}")).collect();
@@ -55,6 +54,5 @@ async fn run() -> anyhow::Result<()> {
     println!("delete: {ok}/{COUNT} succeeded in {:?}", started.elapsed());
     anyhow::ensure!(ok == COUNT, "some deletes failed");
 
-    vault.shutdown().await;
     Ok(())
 }

@@ -9,11 +9,10 @@ use azkv_secrets::{SetSecretOptions, UpdateSecretProperties};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    examples::report(run().await)
+    examples::run_example(run).await
 }
 
-async fn run() -> anyhow::Result<()> {
-    let vault = examples::open_vault().await?;
+async fn run(vault: &examples::Vault) -> anyhow::Result<()> {
     let client = &vault.client;
     let name = examples::unique_name("hello-world");
 
@@ -45,6 +44,5 @@ async fn run() -> anyhow::Result<()> {
     let deleted = poller.await?;
     println!("  deleted on {:?}, purged after {:?}", deleted.deleted_on, deleted.scheduled_purge_date);
 
-    vault.shutdown().await;
     Ok(())
 }

@@ -11,11 +11,10 @@ use futures::{StreamExt, TryStreamExt};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    examples::report(run().await)
+    examples::run_example(run).await
 }
 
-async fn run() -> anyhow::Result<()> {
-    let vault = examples::open_vault().await?;
+async fn run(vault: &examples::Vault) -> anyhow::Result<()> {
     let client = &vault.client;
     let prefix = examples::unique_name("list");
     let names: Vec<String> = (0..7).map(|i| format!("{prefix}-{i}")).collect();
@@ -77,6 +76,5 @@ async fn run() -> anyhow::Result<()> {
     for name in &names[2..] {
         client.begin_delete_secret(name).await?.await?;
     }
-    vault.shutdown().await;
     Ok(())
 }

@@ -14,11 +14,10 @@ use azkv_secrets::Error;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    examples::report(run().await)
+    examples::run_example(run).await
 }
 
-async fn run() -> anyhow::Result<()> {
-    let vault = examples::open_vault().await?;
+async fn run(vault: &examples::Vault) -> anyhow::Result<()> {
     let client = &vault.client;
     let bank = examples::unique_name("bank-account");
     let storage = examples::unique_name("storage-key");
@@ -63,6 +62,5 @@ async fn run() -> anyhow::Result<()> {
     }
 
     client.begin_delete_secret(&bank).await?.await?;
-    vault.shutdown().await;
     Ok(())
 }

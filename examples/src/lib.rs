@@ -141,6 +141,20 @@ pub fn emulator_transport(emulator: &EmulatorHandle, name: &str) -> anyhow::Resu
     azkv_secrets::emulator::transport(emulator, name).map_err(|e| anyhow::anyhow!(e))
 }
 
+/// Runs an example's `body` against [`open_vault`]'s vault, stops the embedded emulator once the
+/// body succeeds, and ends as [`report`] does.
+pub async fn run_example(body: impl AsyncFnOnce(&Vault) -> anyhow::Result<()>) -> std::process::ExitCode {
+    report(
+        async {
+            let vault = open_vault().await?;
+            body(&vault).await?;
+            vault.shutdown().await;
+            Ok(())
+        }
+        .await,
+    )
+}
+
 /// Ends an example: `error: ...` in one line on stderr (the causes joined with `: `) and a
 /// non-zero exit code on failure.
 pub fn report(outcome: anyhow::Result<()>) -> std::process::ExitCode {
