@@ -7,6 +7,7 @@ mod e2e;
 mod errors;
 mod failfast;
 mod faults;
+mod faults_emulated;
 mod operations;
 mod paging;
 mod pollers;
