@@ -1,4 +1,4 @@
-//! `tidy`: checks over the source tree that no compiler makes, run as tests of xtask.
+//! `tidy`: checks over the source tree that no compiler makes (module docs, whitespace, file length, dependency versions and use), run as tests of xtask.
 
 #[cfg(test)]
 mod tests {
@@ -21,8 +21,11 @@ mod tests {
         }
     }
 
+    /// The longest a hand-written file may be.
+    const MAX_LINES: usize = 500;
+
     #[test]
-    fn every_rust_file_opens_with_a_module_doc_and_has_no_trailing_whitespace() {
+    fn every_rust_file_opens_with_a_module_doc_has_no_trailing_whitespace_and_stays_short() {
         let root = crate::project_root();
         let mut files = Vec::new();
         for dir in ["crates", "examples", "xtask", "benches"] {
@@ -36,6 +39,11 @@ mod tests {
             // A crate root may instead open with its README as its docs.
             if !text.starts_with("//!") && !text.starts_with("#![doc = include_str!(\"../README.md\")]") {
                 problems.push(format!("{shown}: does not open with a `//!` line (or a crate root with its README)"));
+            }
+            let generated = file.components().any(|c| c.as_os_str() == "generated");
+            let lines = text.lines().count();
+            if !generated && lines > MAX_LINES {
+                problems.push(format!("{shown}: {lines} lines, more than {MAX_LINES}: split it by concept"));
             }
             for (i, line) in text.lines().enumerate() {
                 if line.ends_with(' ') || line.ends_with('\t') {
