@@ -137,6 +137,31 @@ impl AadClient {
         let response = self.post_form(self.token_endpoint(tenant_id)?, form).await?;
         parse_token_response(&response, self.time.now_utc(), what)
     }
+
+    /// Requests a token with the client credentials grant: `client_id`, the `credential` fields
+    /// (a client secret, or a client assertion and its type), the `scope` field and, when there
+    /// is one, the claims challenge of `options`.
+    ///
+    /// # Errors
+    /// As [`AadClient::request_token`].
+    pub(crate) async fn request_client_credentials_token(
+        &self,
+        tenant_id: &str,
+        client_id: &str,
+        credential: &[(&str, &str)],
+        scope: &str,
+        options: &azkv_pipeline::TokenRequestOptions,
+        what: &str,
+    ) -> Result<AccessToken> {
+        let mut form = vec![("grant_type", "client_credentials"), ("client_id", client_id)];
+        form.extend_from_slice(credential);
+        form.push(("scope", scope));
+        let claims = claims_field(options);
+        if let Some(claims) = claims.as_deref() {
+            form.push(("claims", claims));
+        }
+        self.request_token(tenant_id, &form, what).await
+    }
 }
 
 /// The form fields for `scopes` and, when there is one, a claims challenge.

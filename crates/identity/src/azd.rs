@@ -32,40 +32,19 @@ pub struct AzureDeveloperCliCredentialOptions {
     pub additionally_allowed_tenants: Vec<String>,
 }
 
-impl AzureDeveloperCliCredentialOptions {
+crate::options::setters! { AzureDeveloperCliCredentialOptions {
     /// These options with `tenant_id`.
-    pub fn with_tenant_id(mut self, tenant_id: impl Into<String>) -> Self {
-        self.tenant_id = Some(tenant_id.into());
-        self
-    }
-
+    fn with_tenant_id(tenant_id: impl Into<String>) => tenant_id = Some(tenant_id.into());
     /// These options with `program`.
-    pub fn with_program(mut self, program: impl Into<PathBuf>) -> Self {
-        self.program = Some(program.into());
-        self
-    }
-
+    fn with_program(program: impl Into<PathBuf>) => program = Some(program.into());
     /// These options with `timeout`.
-    pub fn with_timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
-    }
-
+    fn with_timeout(timeout: Duration) => timeout = timeout;
     /// These options with `time`.
-    pub fn with_time(mut self, time: TimeComponents) -> Self {
-        self.time = time;
-        self
-    }
-
+    fn with_time(time: TimeComponents) => time = time;
     /// These options with `additionally_allowed_tenants`.
-    pub fn with_additionally_allowed_tenants(
-        mut self,
-        additionally_allowed_tenants: impl IntoIterator<Item = impl Into<String>>,
-    ) -> Self {
-        self.additionally_allowed_tenants = additionally_allowed_tenants.into_iter().map(Into::into).collect();
-        self
-    }
-}
+    fn with_additionally_allowed_tenants(tenants: impl IntoIterator<Item = impl Into<String>>) =>
+        additionally_allowed_tenants = tenants.into_iter().map(Into::into).collect();
+}}
 
 impl Default for AzureDeveloperCliCredentialOptions {
     fn default() -> Self {

@@ -41,52 +41,23 @@ pub struct AzureCliCredentialOptions {
     pub local_offset: Option<UtcOffset>,
 }
 
-impl AzureCliCredentialOptions {
+crate::options::setters! { AzureCliCredentialOptions {
     /// These options with `tenant_id`.
-    pub fn with_tenant_id(mut self, tenant_id: impl Into<String>) -> Self {
-        self.tenant_id = Some(tenant_id.into());
-        self
-    }
-
+    fn with_tenant_id(tenant_id: impl Into<String>) => tenant_id = Some(tenant_id.into());
     /// These options with `subscription` (`--subscription`, a name or id).
-    pub fn with_subscription(mut self, subscription: impl Into<String>) -> Self {
-        self.subscription = Some(subscription.into());
-        self
-    }
-
+    fn with_subscription(subscription: impl Into<String>) => subscription = Some(subscription.into());
     /// These options with `program`.
-    pub fn with_program(mut self, program: impl Into<PathBuf>) -> Self {
-        self.program = Some(program.into());
-        self
-    }
-
+    fn with_program(program: impl Into<PathBuf>) => program = Some(program.into());
     /// These options with `timeout`.
-    pub fn with_timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
-    }
-
+    fn with_timeout(timeout: Duration) => timeout = timeout;
     /// These options with `time`.
-    pub fn with_time(mut self, time: TimeComponents) -> Self {
-        self.time = time;
-        self
-    }
-
+    fn with_time(time: TimeComponents) => time = time;
     /// These options with `additionally_allowed_tenants`.
-    pub fn with_additionally_allowed_tenants(
-        mut self,
-        additionally_allowed_tenants: impl IntoIterator<Item = impl Into<String>>,
-    ) -> Self {
-        self.additionally_allowed_tenants = additionally_allowed_tenants.into_iter().map(Into::into).collect();
-        self
-    }
-
+    fn with_additionally_allowed_tenants(tenants: impl IntoIterator<Item = impl Into<String>>) =>
+        additionally_allowed_tenants = tenants.into_iter().map(Into::into).collect();
     /// These options with `local_offset`.
-    pub fn with_local_offset(mut self, local_offset: UtcOffset) -> Self {
-        self.local_offset = Some(local_offset);
-        self
-    }
-}
+    fn with_local_offset(local_offset: UtcOffset) => local_offset = Some(local_offset);
+}}
 
 impl Default for AzureCliCredentialOptions {
     fn default() -> Self {

@@ -157,18 +157,10 @@ impl ClientAssertionCredential {
         if assertion.expose().trim().is_empty() {
             return Err(Error::credential(format!("{}: the client assertion is empty", self.name)));
         }
-        let mut form = vec![
-            ("grant_type", "client_credentials"),
-            ("client_id", self.client_id.as_str()),
-            ("client_assertion_type", JWT_BEARER),
-            ("client_assertion", assertion.expose()),
-            ("scope", scope.as_str()),
-        ];
-        let claims = crate::aad::claims_field(options);
-        if let Some(claims) = claims.as_deref() {
-            form.push(("claims", claims));
-        }
-        self.aad.request_token(tenant, &form, self.name).await
+        let credential = [("client_assertion_type", JWT_BEARER), ("client_assertion", assertion.expose())];
+        self.aad
+            .request_client_credentials_token(tenant, &self.client_id, &credential, &scope, options, self.name)
+            .await
     }
 }
 

@@ -237,18 +237,9 @@ impl ClientCertificateCredential {
         let tenant = options.tenant_id.as_deref().unwrap_or(&self.tenant_id);
         let scope = scope_field(scopes)?;
         let assertion = self.assertion(self.aad.token_endpoint(tenant)?.as_str())?;
-        let mut form = vec![
-            ("grant_type", "client_credentials"),
-            ("client_id", self.client_id.as_str()),
-            ("client_assertion_type", JWT_BEARER),
-            ("client_assertion", assertion.expose()),
-            ("scope", scope.as_str()),
-        ];
-        let claims = crate::aad::claims_field(options);
-        if let Some(claims) = claims.as_deref() {
-            form.push(("claims", claims));
-        }
-        self.aad.request_token(tenant, &form, "ClientCertificateCredential").await
+        let credential = [("client_assertion_type", JWT_BEARER), ("client_assertion", assertion.expose())];
+        let what = "ClientCertificateCredential";
+        self.aad.request_client_credentials_token(tenant, &self.client_id, &credential, &scope, options, what).await
     }
 }
 

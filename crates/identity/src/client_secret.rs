@@ -63,17 +63,9 @@ impl ClientSecretCredential {
     async fn fetch(&self, scopes: &[&str], options: &TokenRequestOptions) -> Result<AccessToken> {
         let tenant = options.tenant_id.as_deref().unwrap_or(&self.tenant_id);
         let scope = scope_field(scopes)?;
-        let mut form = vec![
-            ("grant_type", "client_credentials"),
-            ("client_id", self.client_id.as_str()),
-            ("client_secret", self.secret.expose()),
-            ("scope", scope.as_str()),
-        ];
-        let claims = crate::aad::claims_field(options);
-        if let Some(claims) = claims.as_deref() {
-            form.push(("claims", claims));
-        }
-        self.aad.request_token(tenant, &form, "ClientSecretCredential").await
+        let credential = [("client_secret", self.secret.expose())];
+        let what = "ClientSecretCredential";
+        self.aad.request_client_credentials_token(tenant, &self.client_id, &credential, &scope, options, what).await
     }
 }
 

@@ -114,37 +114,18 @@ pub struct DeviceCodeCredentialOptions {
     pub timeout: Option<Duration>,
 }
 
-impl DeviceCodeCredentialOptions {
+crate::options::setters! { DeviceCodeCredentialOptions {
     /// These options with `credential` (transport, authority, environment, clock).
-    pub fn with_credential(mut self, credential: CredentialOptions) -> Self {
-        self.credential = credential;
-        self
-    }
-
+    fn with_credential(credential: CredentialOptions) => credential = credential;
     /// These options signing in to `tenant_id`.
-    pub fn with_tenant_id(mut self, tenant_id: impl Into<String>) -> Self {
-        self.tenant_id = Some(tenant_id.into());
-        self
-    }
-
+    fn with_tenant_id(tenant_id: impl Into<String>) => tenant_id = Some(tenant_id.into());
     /// These options signing in to the application `client_id`.
-    pub fn with_client_id(mut self, client_id: impl Into<String>) -> Self {
-        self.client_id = Some(client_id.into());
-        self
-    }
-
+    fn with_client_id(client_id: impl Into<String>) => client_id = Some(client_id.into());
     /// These options telling the user through `prompt`.
-    pub fn with_prompt(mut self, prompt: DeviceCodePrompt) -> Self {
-        self.prompt = Some(prompt);
-        self
-    }
-
+    fn with_prompt(prompt: DeviceCodePrompt) => prompt = Some(prompt);
     /// These options waiting at most `timeout` for the user.
-    pub fn with_timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
-        self
-    }
-}
+    fn with_timeout(timeout: Duration) => timeout = Some(timeout);
+}}
 
 /// Signs a user in with a device code: asks `{authority}/{tenant}/oauth2/v2.0/devicecode` for
 /// a code, shows it through the [`DeviceCodePrompt`], then polls the token endpoint at the

@@ -78,3 +78,21 @@ impl CredentialOptions {
         })
     }
 }
+
+/// The `with_*` setters of an options struct, one line each: the doc comment, then
+/// `fn with_x(x: Type) => field = value;`. Each setter takes the options by value and returns them
+/// with the field set.
+macro_rules! setters {
+    ($options:ty { $($(#[$attr:meta])* fn $setter:ident($arg:ident: $arg_ty:ty) => $field:ident = $value:expr;)* }) => {
+        impl $options {
+            $(
+                $(#[$attr])*
+                pub fn $setter(mut self, $arg: $arg_ty) -> Self {
+                    self.$field = $value;
+                    self
+                }
+            )*
+        }
+    };
+}
+pub(crate) use setters;

@@ -34,31 +34,16 @@ pub struct WorkloadIdentityCredentialOptions {
     pub token_file_path: Option<PathBuf>,
 }
 
-impl WorkloadIdentityCredentialOptions {
+crate::options::setters! { WorkloadIdentityCredentialOptions {
     /// These options with `credential` (transport, authority, environment, clock).
-    pub fn with_credential(mut self, credential: CredentialOptions) -> Self {
-        self.credential = credential;
-        self
-    }
-
+    fn with_credential(credential: CredentialOptions) => credential = credential;
     /// These options with `tenant_id`.
-    pub fn with_tenant_id(mut self, tenant_id: impl Into<String>) -> Self {
-        self.tenant_id = Some(tenant_id.into());
-        self
-    }
-
+    fn with_tenant_id(tenant_id: impl Into<String>) => tenant_id = Some(tenant_id.into());
     /// These options with `client_id`.
-    pub fn with_client_id(mut self, client_id: impl Into<String>) -> Self {
-        self.client_id = Some(client_id.into());
-        self
-    }
-
+    fn with_client_id(client_id: impl Into<String>) => client_id = Some(client_id.into());
     /// These options with `token_file_path`.
-    pub fn with_token_file_path(mut self, token_file_path: impl Into<PathBuf>) -> Self {
-        self.token_file_path = Some(token_file_path.into());
-        self
-    }
-}
+    fn with_token_file_path(token_file_path: impl Into<PathBuf>) => token_file_path = Some(token_file_path.into());
+}}
 
 /// Workload identity federation (AKS and other Kubernetes): the federated token in
 /// `AZURE_FEDERATED_TOKEN_FILE` is sent as the client assertion for `AZURE_CLIENT_ID` in

@@ -2,7 +2,7 @@
 
 use azkv_pipeline::{AccessToken, Method, Request, Result, Secret, Url};
 
-use super::{Shared, UserAssignedId, endpoint_url, parse_response};
+use super::{Shared, endpoint_url, parse_response, token_url};
 use crate::http::{Retry, send};
 
 const WHAT: &str = "ManagedIdentityCredential (App Service)";
@@ -21,17 +21,8 @@ impl AppService {
     }
 
     pub(crate) async fn get_token(&self, resource: &str) -> Result<AccessToken> {
-        let mut url = self.endpoint.clone();
-        {
-            let mut query = url.query_pairs_mut();
-            query.append_pair("api-version", "2019-08-01").append_pair("resource", resource);
-            match &self.shared.user_assigned_id {
-                Some(UserAssignedId::ClientId(id)) => query.append_pair("client_id", id),
-                Some(UserAssignedId::ObjectId(id)) => query.append_pair("object_id", id),
-                Some(UserAssignedId::ResourceId(id)) => query.append_pair("mi_res_id", id),
-                None => &mut query,
-            };
-        }
+        let id = self.shared.user_assigned_id.as_ref();
+        let url = token_url(&self.endpoint, "2019-08-01", resource, id, "mi_res_id");
         let mut request = Request::new(Method::GET, url);
         request.headers.insert("x-identity-header", self.header.expose());
         request.headers.insert("metadata", "true");

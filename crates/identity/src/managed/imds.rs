@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use azkv_pipeline::{AccessToken, Error, Method, Request, Result, StatusCode, Url};
 
-use super::{ManagedIdentityCredentialOptions, Shared, UserAssignedId, endpoint_url, parse_response};
+use super::{ManagedIdentityCredentialOptions, Shared, endpoint_url, parse_response, token_url};
 use crate::http::{Retry, send};
 
 const WHAT: &str = "ManagedIdentityCredential (IMDS)";
@@ -52,17 +52,8 @@ impl Imds {
     }
 
     pub(crate) async fn get_token(&self, resource: &str) -> Result<AccessToken> {
-        let mut url = self.endpoint.clone();
-        {
-            let mut query = url.query_pairs_mut();
-            query.append_pair("api-version", "2018-02-01").append_pair("resource", resource);
-            match &self.shared.user_assigned_id {
-                Some(UserAssignedId::ClientId(id)) => query.append_pair("client_id", id),
-                Some(UserAssignedId::ObjectId(id)) => query.append_pair("object_id", id),
-                Some(UserAssignedId::ResourceId(id)) => query.append_pair("msi_res_id", id),
-                None => &mut query,
-            };
-        }
+        let id = self.shared.user_assigned_id.as_ref();
+        let url = token_url(&self.endpoint, "2018-02-01", resource, id, "msi_res_id");
         let mut request = Request::new(Method::GET, url);
         request.headers.insert("metadata", "true");
         if let Some(timeout) = self.probe_timeout {

@@ -264,6 +264,30 @@ pub(crate) fn resource_for(scopes: &[&str]) -> Result<String> {
     }
 }
 
+/// `endpoint` queried for a token for `resource`: `api-version`, `resource` and the
+/// user-assigned identity, if any, as `client_id`, `object_id` or `resource_id_param` (its name
+/// differs between endpoints).
+pub(crate) fn token_url(
+    endpoint: &azkv_pipeline::Url,
+    api_version: &str,
+    resource: &str,
+    user_assigned_id: Option<&UserAssignedId>,
+    resource_id_param: &str,
+) -> azkv_pipeline::Url {
+    let mut url = endpoint.clone();
+    {
+        let mut query = url.query_pairs_mut();
+        query.append_pair("api-version", api_version).append_pair("resource", resource);
+        match user_assigned_id {
+            Some(UserAssignedId::ClientId(id)) => query.append_pair("client_id", id),
+            Some(UserAssignedId::ObjectId(id)) => query.append_pair("object_id", id),
+            Some(UserAssignedId::ResourceId(id)) => query.append_pair(resource_id_param, id),
+            None => &mut query,
+        };
+    }
+    url
+}
+
 /// Parses a URL from an endpoint variable or option.
 pub(crate) fn endpoint_url(name: &str, value: &str) -> Result<azkv_pipeline::Url> {
     azkv_pipeline::Url::parse(value).map_err(|e| Error::invalid_argument(format!("{name} is not a URL: {e}")))

@@ -8,7 +8,7 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
 
-use super::{Shared, UserAssignedId, endpoint_url, parse_response};
+use super::{Shared, endpoint_url, parse_response, token_url};
 use crate::http::{Retry, send};
 
 const WHAT: &str = "ManagedIdentityCredential (Service Fabric)";
@@ -40,17 +40,8 @@ impl ServiceFabric {
     }
 
     pub(crate) async fn get_token(&self, resource: &str) -> Result<AccessToken> {
-        let mut url = self.endpoint.clone();
-        {
-            let mut query = url.query_pairs_mut();
-            query.append_pair("api-version", "2019-07-01-preview").append_pair("resource", resource);
-            match &self.shared.user_assigned_id {
-                Some(UserAssignedId::ClientId(id)) => query.append_pair("client_id", id),
-                Some(UserAssignedId::ObjectId(id)) => query.append_pair("object_id", id),
-                Some(UserAssignedId::ResourceId(id)) => query.append_pair("mi_res_id", id),
-                None => &mut query,
-            };
-        }
+        let id = self.shared.user_assigned_id.as_ref();
+        let url = token_url(&self.endpoint, "2019-07-01-preview", resource, id, "mi_res_id");
         let mut request = Request::new(Method::GET, url);
         request.headers.insert("secret", self.header.expose());
         let response = send(&self.shared.http, &request, &self.shared.time, Retry::AAD).await?;

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use azkv_identity::{ClientSecretCredential, MapEnv};
 use azkv_pipeline::test_util::ManualTime;
-use azkv_pipeline::{TokenCredential, TokenRequestOptions};
+use azkv_pipeline::{AccessToken, TokenCredential, TokenRequestOptions};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -12,6 +12,31 @@ use crate::common::{SCOPE, TENANT, aad_token, mount_token_endpoint, options};
 
 async fn requests(server: &MockServer) -> usize {
     server.received_requests().await.unwrap().len()
+}
+
+/// A client secret credential signing in at `server`, on `clock`.
+fn credential(server: &MockServer, clock: &ManualTime) -> ClientSecretCredential {
+    ClientSecretCredential::new(TENANT, "app", "s", Some(options(server, MapEnv::default(), clock))).unwrap()
+}
+
+async fn get(credential: &ClientSecretCredential) -> azkv_pipeline::Result<AccessToken> {
+    credential.get_token(&[SCOPE], &TokenRequestOptions::default()).await
+}
+
+/// After one request to `server`, `credential` serves its token from the cache until a second
+/// before `refresh_after` has passed on `clock`, and asks again a second after it.
+async fn assert_refreshes_after(
+    credential: &ClientSecretCredential,
+    clock: &ManualTime,
+    server: &MockServer,
+    refresh_after: u64,
+) {
+    clock.advance(Duration::from_secs(refresh_after - 1));
+    get(credential).await.unwrap();
+    assert_eq!(requests(server).await, 1);
+    clock.advance(Duration::from_secs(2));
+    get(credential).await.unwrap();
+    assert_eq!(requests(server).await, 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -23,12 +48,10 @@ async fn a_hundred_concurrent_callers_share_one_request() {
         .mount(&server)
         .await;
     let clock = ManualTime::default();
-    let credential = std::sync::Arc::new(
-        ClientSecretCredential::new(TENANT, "app", "s", Some(options(&server, MapEnv::default(), &clock))).unwrap(),
-    );
+    let credential = std::sync::Arc::new(credential(&server, &clock));
     let calls = (0..100).map(|_| {
         let credential = credential.clone();
-        tokio::spawn(async move { credential.get_token(&[SCOPE], &TokenRequestOptions::default()).await })
+        tokio::spawn(async move { get(&credential).await })
     });
     for outcome in futures::future::join_all(calls).await {
         assert_eq!(outcome.unwrap().unwrap().token.expose(), "shared");
@@ -41,17 +64,9 @@ async fn refreshes_five_minutes_before_expiry_on_the_injected_clock() {
     let server = MockServer::start().await;
     mount_token_endpoint(&server, aad_token("t", 3600)).await;
     let clock = ManualTime::default();
-    let credential =
-        ClientSecretCredential::new(TENANT, "app", "s", Some(options(&server, MapEnv::default(), &clock))).unwrap();
-    let none = TokenRequestOptions::default();
-    let get = || credential.get_token(&[SCOPE], &none);
-    get().await.unwrap();
-    clock.advance(Duration::from_secs(3600 - 5 * 60 - 1));
-    get().await.unwrap();
-    assert_eq!(requests(&server).await, 1);
-    clock.advance(Duration::from_secs(2));
-    get().await.unwrap();
-    assert_eq!(requests(&server).await, 2);
+    let credential = credential(&server, &clock);
+    get(&credential).await.unwrap();
+    assert_refreshes_after(&credential, &clock, &server, 3600 - 5 * 60).await;
 }
 
 #[tokio::test]
@@ -61,18 +76,10 @@ async fn refresh_in_from_aad_sets_the_refresh_time() {
         serde_json::json!({"token_type": "Bearer", "expires_in": 86400, "refresh_in": 43200, "access_token": "long"});
     mount_token_endpoint(&server, ResponseTemplate::new(200).set_body_json(body)).await;
     let clock = ManualTime::default();
-    let credential =
-        ClientSecretCredential::new(TENANT, "app", "s", Some(options(&server, MapEnv::default(), &clock))).unwrap();
-    let none = TokenRequestOptions::default();
-    let get = || credential.get_token(&[SCOPE], &none);
-    let token = get().await.unwrap();
+    let credential = credential(&server, &clock);
+    let token = get(&credential).await.unwrap();
     assert_eq!(token.refresh_on, Some(token.expires_on - time::Duration::hours(12)));
-    clock.advance(Duration::from_secs(43199));
-    get().await.unwrap();
-    assert_eq!(requests(&server).await, 1);
-    clock.advance(Duration::from_secs(2));
-    get().await.unwrap();
-    assert_eq!(requests(&server).await, 2);
+    assert_refreshes_after(&credential, &clock, &server, 43200).await;
 }
 
 #[tokio::test]
@@ -84,10 +91,8 @@ async fn a_failed_refresh_serves_the_old_token_and_backs_off() {
         .mount(&server)
         .await;
     let clock = ManualTime::default();
-    let credential =
-        ClientSecretCredential::new(TENANT, "app", "s", Some(options(&server, MapEnv::default(), &clock))).unwrap();
-    let none = TokenRequestOptions::default();
-    let get = || credential.get_token(&[SCOPE], &none);
+    let credential = credential(&server, &clock);
+    let get = || get(&credential);
     get().await.unwrap();
     clock.advance(Duration::from_secs(3400)); // In the refresh window, still valid.
     for _ in 0..10 {

@@ -30,6 +30,19 @@ pub(crate) fn assert_backoff(actual: &[Duration], base_ms: &[u64]) {
     }
 }
 
+/// An IMDS URL on 127.0.0.1 that accepts connections and never answers.
+async fn silent_endpoint() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}/metadata/identity/oauth2/token", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((s, _)) = listener.accept().await {
+            open.push(s);
+        }
+    });
+    endpoint
+}
+
 fn default_options(clock: &ManualTime) -> DefaultAzureCredentialOptions {
     let mut o = DefaultAzureCredentialOptions::default();
     o.credential =
@@ -69,15 +82,7 @@ async fn the_default_chain_moves_past_a_refused_imds_without_retrying() {
 
 #[tokio::test(start_paused = true)]
 async fn a_silent_imds_costs_one_probe_second_then_the_chain_moves_on() {
-    // Accepts connections and never answers.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let endpoint = format!("http://{}/metadata/identity/oauth2/token", listener.local_addr().unwrap());
-    let _held = tokio::spawn(async move {
-        let mut open = Vec::new();
-        while let Ok((s, _)) = listener.accept().await {
-            open.push(s);
-        }
-    });
+    let endpoint = silent_endpoint().await;
     let clock = ManualTime::default();
     let mi = ManagedIdentityCredential::new(Some(
         ManagedIdentityCredentialOptions::default()
@@ -101,14 +106,7 @@ async fn a_silent_imds_costs_one_probe_second_then_the_chain_moves_on() {
 
 #[tokio::test(start_paused = true)]
 async fn the_default_chain_with_a_silent_imds_ends_unavailable_within_the_probe() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let endpoint = format!("http://{}/metadata/identity/oauth2/token", listener.local_addr().unwrap());
-    let _held = tokio::spawn(async move {
-        let mut open = Vec::new();
-        while let Ok((s, _)) = listener.accept().await {
-            open.push(s);
-        }
-    });
+    let endpoint = silent_endpoint().await;
     let clock = ManualTime::default();
     let mut o = default_options(&clock);
     o.managed_identity.imds_endpoint = Some(endpoint);
