@@ -99,6 +99,23 @@ pub struct SecretProperties {
     pub previous_version: Option<String>,
 }
 
+/// The [`SecretProperties`] of a wire model (a bundle or an item, deleted or not) from the fields
+/// they all have, with the bundles' `key_id` and `previous_version` (`None` for an item).
+macro_rules! properties_of {
+    ($model:expr, $key_id:expr, $previous_version:expr) => {{
+        let m = $model;
+        SecretProperties::from_parts(
+            m.id.as_deref(),
+            m.attributes.as_ref(),
+            m.tags.as_ref(),
+            m.content_type.as_deref(),
+            m.managed,
+            $key_id,
+            $previous_version,
+        )
+    }};
+}
+
 impl SecretProperties {
     #[allow(clippy::too_many_arguments)]
     fn from_parts(
@@ -133,27 +150,11 @@ impl SecretProperties {
     }
 
     pub(crate) fn from_bundle(b: &SecretBundle) -> Self {
-        Self::from_parts(
-            b.id.as_deref(),
-            b.attributes.as_ref(),
-            b.tags.as_ref(),
-            b.content_type.as_deref(),
-            b.managed,
-            b.kid.as_deref(),
-            b.previous_version.as_deref(),
-        )
+        properties_of!(b, b.kid.as_deref(), b.previous_version.as_deref())
     }
 
     pub(crate) fn from_item(i: &SecretItem) -> Self {
-        Self::from_parts(
-            i.id.as_deref(),
-            i.attributes.as_ref(),
-            i.tags.as_ref(),
-            i.content_type.as_deref(),
-            i.managed,
-            None,
-            None,
-        )
+        properties_of!(i, None, None)
     }
 
     /// Properties named `name` (for tests and mocks).
@@ -184,50 +185,34 @@ impl DeletedSecret {
     }
 
     pub(crate) fn from_bundle(b: &DeletedSecretBundle) -> Self {
-        let mut properties = SecretProperties::from_parts(
-            b.id.as_deref(),
-            b.attributes.as_ref(),
-            b.tags.as_ref(),
-            b.content_type.as_deref(),
-            b.managed,
-            b.kid.as_deref(),
-            b.previous_version.as_deref(),
-        );
-        fill_name_from_recovery_id(&mut properties, b.recovery_id.as_deref());
-        Self {
-            properties,
-            recovery_id: b.recovery_id.clone(),
-            deleted_on: b.deleted_date,
-            scheduled_purge_date: b.scheduled_purge_date,
-        }
+        let properties = properties_of!(b, b.kid.as_deref(), b.previous_version.as_deref());
+        Self::from_parts(properties, b.recovery_id.as_deref(), b.deleted_date, b.scheduled_purge_date)
     }
 
     pub(crate) fn from_item(i: &DeletedSecretItem) -> Self {
-        let mut properties = SecretProperties::from_parts(
-            i.id.as_deref(),
-            i.attributes.as_ref(),
-            i.tags.as_ref(),
-            i.content_type.as_deref(),
-            i.managed,
-            None,
-            None,
-        );
-        fill_name_from_recovery_id(&mut properties, i.recovery_id.as_deref());
-        Self {
-            properties,
-            recovery_id: i.recovery_id.clone(),
-            deleted_on: i.deleted_date,
-            scheduled_purge_date: i.scheduled_purge_date,
-        }
+        Self::from_parts(
+            properties_of!(i, None, None),
+            i.recovery_id.as_deref(),
+            i.deleted_date,
+            i.scheduled_purge_date,
+        )
     }
-}
 
-fn fill_name_from_recovery_id(properties: &mut SecretProperties, recovery_id: Option<&str>) {
-    if properties.name.is_empty()
-        && let Some(parsed) = recovery_id.and_then(|r| SecretIdentifier::parse(r).ok())
-    {
-        properties.name = parsed.name().to_owned();
-        properties.vault_url = Some(parsed.vault_url().to_owned());
+    /// A deleted secret from its `properties` and deletion fields; a name missing from the
+    /// properties' identifier is taken from the `recovery_id`.
+    fn from_parts(
+        mut properties: SecretProperties,
+        recovery_id: Option<&str>,
+        deleted_on: Option<OffsetDateTime>,
+        scheduled_purge_date: Option<OffsetDateTime>,
+    ) -> Self {
+        if properties.name.is_empty()
+            && let Some(parsed) = recovery_id.and_then(|r| SecretIdentifier::parse(r).ok())
+        {
+            properties.name = parsed.name().to_owned();
+            properties.vault_url = Some(parsed.vault_url().to_owned());
+        }
+        Self { properties, recovery_id: recovery_id.map(str::to_owned), deleted_on, scheduled_purge_date }
     }
 }
 

@@ -80,12 +80,7 @@ async fn every_operation_against_the_emulator() {
     for i in 0..5 {
         client.set_secret(&format!("page-{i}"), "x", None).await.unwrap();
     }
-    let names: Vec<String> = client
-        .list_properties_of_secrets(Some(ListOptions::default().with_max_page_size(2)))
-        .map_ok(|p| p.name)
-        .try_collect()
-        .await
-        .unwrap();
+    let names = crate::support::secret_names(&client, ListOptions::default().with_max_page_size(2)).await;
     assert_eq!(names.len(), 6, "{names:?}");
 
     // backup, delete, conflict on set, recover, delete again, purge, restore

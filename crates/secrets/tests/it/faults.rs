@@ -432,4 +432,3 @@ impl RetryableTransport for Error {
         matches!(self, Error::Transport(e) if e.is_retryable())
     }
 }
-

@@ -5,7 +5,7 @@ use futures::{StreamExt, TryStreamExt};
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::support::setup;
+use crate::support::{secret_names, setup};
 
 fn item(server: &MockServer, name: &str) -> serde_json::Value {
     serde_json::json!({"id": format!("{}/secrets/{name}", server.uri()), "attributes": {"enabled": true}})
@@ -46,12 +46,7 @@ async fn mount_three_pages(server: &MockServer) {
 async fn items_stream_across_three_pages_with_the_clients_api_version() {
     let (server, client, _, _) = setup().await;
     mount_three_pages(&server).await;
-    let names: Vec<String> = client
-        .list_properties_of_secrets(Some(ListOptions::default().with_max_page_size(2)))
-        .map_ok(|p| p.name)
-        .try_collect()
-        .await
-        .unwrap();
+    let names = secret_names(&client, ListOptions::default().with_max_page_size(2)).await;
     assert_eq!(names, ["a", "b", "c", "d", "e"]);
 }
 
@@ -65,12 +60,7 @@ async fn pages_carry_continuation_tokens_that_resume() {
     assert_eq!(first.items.len(), 2);
     let token = first.continuation_token.expect("a first page has a token");
     drop(pages);
-    let rest: Vec<String> = client
-        .list_properties_of_secrets(Some(ListOptions::default().with_continuation_token(token)))
-        .map_ok(|p| p.name)
-        .try_collect()
-        .await
-        .unwrap();
+    let rest = secret_names(&client, ListOptions::default().with_continuation_token(token)).await;
     assert_eq!(rest, ["c", "d", "e"]);
 }
 

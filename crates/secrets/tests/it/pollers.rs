@@ -8,6 +8,41 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::support::{V1, bundle, setup};
 
+/// Answers `method_` (on `path_`, or on any path) with 200 and `body`.
+async fn mount_ok(server: &MockServer, method_: &str, path_: Option<&str>, body: serde_json::Value) {
+    let mock = Mock::given(method(method_));
+    let mock = match path_ {
+        Some(path_) => mock.and(path(path_)),
+        None => mock,
+    };
+    mock.respond_with(ResponseTemplate::new(200).set_body_json(body)).mount(server).await;
+}
+
+/// Answers the polls, GET `path_`: `pending` (for the first `times` polls, or all when `None`)
+/// at priority 2, then 200 with `done`, if any, at priority 3.
+async fn mount_polls(
+    server: &MockServer,
+    path_: &str,
+    pending: u16,
+    times: Option<u64>,
+    done: Option<serde_json::Value>,
+) {
+    let pending = Mock::given(method("GET")).and(path(path_)).respond_with(ResponseTemplate::new(pending));
+    let pending = match times {
+        Some(times) => pending.up_to_n_times(times),
+        None => pending,
+    };
+    pending.with_priority(2).mount(server).await;
+    if let Some(done) = done {
+        Mock::given(method("GET"))
+            .and(path(path_))
+            .respond_with(ResponseTemplate::new(200).set_body_json(done))
+            .with_priority(3)
+            .mount(server)
+            .await;
+    }
+}
+
 fn deleted(server: &MockServer, recovery: bool) -> serde_json::Value {
     let mut body =
         serde_json::json!({"id": format!("{}/secrets/a/{V1}", server.uri()), "attributes": {"enabled": true}});
@@ -21,24 +56,8 @@ fn deleted(server: &MockServer, recovery: bool) -> serde_json::Value {
 #[tokio::test]
 async fn delete_polls_until_the_deleted_secret_is_visible() {
     let (server, client, _, time) = setup().await;
-    Mock::given(method("DELETE"))
-        .and(path("/secrets/a"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(deleted(&server, true)))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/deletedsecrets/a"))
-        .respond_with(ResponseTemplate::new(404))
-        .up_to_n_times(2)
-        .with_priority(2)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/deletedsecrets/a"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(deleted(&server, true)))
-        .with_priority(3)
-        .mount(&server)
-        .await;
+    mount_ok(&server, "DELETE", Some("/secrets/a"), deleted(&server, true)).await;
+    mount_polls(&server, "/deletedsecrets/a", 404, Some(2), Some(deleted(&server, true))).await;
     let poller = client.begin_delete_secret("a").await.unwrap();
     assert!(poller.is_pending());
     assert_eq!(poller.result().recovery_id.as_deref(), Some(format!("{}/deletedsecrets/a", server.uri()).as_str()));
@@ -50,16 +69,8 @@ async fn delete_polls_until_the_deleted_secret_is_visible() {
 #[tokio::test]
 async fn forbidden_counts_as_done() {
     let (server, client, _, time) = setup().await;
-    Mock::given(method("DELETE"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(deleted(&server, true)))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/deletedsecrets/a"))
-        .respond_with(ResponseTemplate::new(403))
-        .with_priority(2)
-        .mount(&server)
-        .await;
+    mount_ok(&server, "DELETE", None, deleted(&server, true)).await;
+    mount_polls(&server, "/deletedsecrets/a", 403, None, None).await;
     client.begin_delete_secret("a").await.unwrap().await.unwrap();
     assert!(time.sleeps().is_empty());
 }
@@ -67,10 +78,7 @@ async fn forbidden_counts_as_done() {
 #[tokio::test]
 async fn no_recovery_id_means_done_at_once() {
     let (server, client, _, _) = setup().await;
-    Mock::given(method("DELETE"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(deleted(&server, false)))
-        .mount(&server)
-        .await;
+    mount_ok(&server, "DELETE", None, deleted(&server, false)).await;
     let poller = client.begin_delete_secret("a").await.unwrap();
     assert!(!poller.is_pending());
     poller.await.unwrap();
@@ -87,17 +95,8 @@ async fn no_recovery_id_means_done_at_once() {
 #[tokio::test]
 async fn recover_polls_the_secret_and_times_out() {
     let (server, client, _, time) = setup().await;
-    Mock::given(method("POST"))
-        .and(path("/deletedsecrets/a/recover"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(bundle(&server, "a", V1, "")))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/secrets/a/"))
-        .respond_with(ResponseTemplate::new(404))
-        .with_priority(2)
-        .mount(&server)
-        .await;
+    mount_ok(&server, "POST", Some("/deletedsecrets/a/recover"), bundle(&server, "a", V1, "")).await;
+    mount_polls(&server, "/secrets/a/", 404, None, None).await;
     let poller = client.begin_recover_deleted_secret("a").await.unwrap();
     assert_eq!(poller.result().name, "a");
     let err = poller.await.unwrap_err();
@@ -108,24 +107,8 @@ async fn recover_polls_the_secret_and_times_out() {
 #[tokio::test]
 async fn recover_completes_when_the_secret_reads_again() {
     let (server, client, _, time) = setup().await;
-    Mock::given(method("POST"))
-        .and(path("/deletedsecrets/a/recover"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(bundle(&server, "a", V1, "")))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/secrets/a/"))
-        .respond_with(ResponseTemplate::new(404))
-        .up_to_n_times(1)
-        .with_priority(2)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/secrets/a/"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(bundle(&server, "a", V1, "v")))
-        .with_priority(3)
-        .mount(&server)
-        .await;
+    mount_ok(&server, "POST", Some("/deletedsecrets/a/recover"), bundle(&server, "a", V1, "")).await;
+    mount_polls(&server, "/secrets/a/", 404, Some(1), Some(bundle(&server, "a", V1, "v"))).await;
     client.begin_recover_deleted_secret("a").await.unwrap().wait().await.unwrap();
     assert_eq!(time.sleeps().len(), 1);
 }

@@ -7,7 +7,8 @@ use async_trait::async_trait;
 use azkv_pipeline::policies::RetryOptions;
 use azkv_pipeline::test_util::ManualTime;
 use azkv_pipeline::{AccessToken, ClientOptions, TokenCredential, TokenRequestOptions};
-use azkv_secrets::{SecretClient, SecretClientOptions};
+use azkv_secrets::{ListOptions, SecretClient, SecretClientOptions};
+use futures::TryStreamExt;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 pub(crate) const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
@@ -86,6 +87,11 @@ pub(crate) fn bundle(server: &MockServer, name: &str, version: &str, value: &str
         "id": format!("{}/secrets/{name}/{version}", server.uri()),
         "attributes": {"enabled": true, "created": 1700000000, "updated": 1700000000, "recoverableDays": 90, "recoveryLevel": "Recoverable+Purgeable"}
     })
+}
+
+/// The names `client` lists with `options`, across every page.
+pub(crate) async fn secret_names(client: &SecretClient, options: ListOptions) -> Vec<String> {
+    client.list_properties_of_secrets(Some(options)).map_ok(|p| p.name).try_collect().await.unwrap()
 }
 
 /// Requests the server saw that carried a token.
