@@ -5,7 +5,7 @@ use super::{Reply, name_param};
 use crate::app::App;
 use crate::error::ApiError;
 use crate::paging;
-use crate::store::{Mutation, State, key};
+use crate::store::{Deleted, Mutation, State, key};
 use crate::vault::Ctx;
 use crate::wire;
 use azkv_models::{DeletedSecretListResult, RouteMatch};
@@ -21,6 +21,16 @@ fn deletion_hidden(state: &State, ctx: &Ctx, k: &str) -> bool {
     state.pending_delete.get(&(ctx.vault.clone(), k.to_owned())).is_some_and(|p| p.hidden(ctx.now))
 }
 
+/// The deleted secret `k` (named `name`) of the context's vault, or "deleted secret not found".
+fn deleted_entry<'s>(state: &'s State, ctx: &Ctx, k: &str, name: &str) -> Result<&'s Deleted, ApiError> {
+    state
+        .data
+        .vaults
+        .get(&ctx.vault)
+        .and_then(|v| v.deleted.get(k))
+        .ok_or_else(|| ApiError::deleted_secret_not_found(name))
+}
+
 /// `GET /deletedsecrets/{name}`.
 pub(super) fn get(app: &App, ctx: &Ctx, route: &RouteMatch) -> Result<Reply, ApiError> {
     let name = name_param(route)?;
@@ -33,12 +43,7 @@ pub(super) fn get(app: &App, ctx: &Ctx, route: &RouteMatch) -> Result<Reply, Api
             }
             state.pending_delete.remove(&slot);
         }
-        let d = state
-            .data
-            .vaults
-            .get(&ctx.vault)
-            .and_then(|v| v.deleted.get(&k))
-            .ok_or_else(|| ApiError::deleted_secret_not_found(&name))?;
+        let d = deleted_entry(state, ctx, &k, &name)?;
         let body = wire::deleted_bundle(&ctx.base, d, &app.policy).ok_or_else(|| ApiError::internal("empty secret"))?;
         Ok(Reply::json(&body))
     })
@@ -72,12 +77,7 @@ pub(super) fn recover(app: &App, ctx: &Ctx, route: &RouteMatch) -> Result<Reply,
         if deletion_hidden(state, ctx, &k) {
             return Err(being_deleted(&name));
         }
-        let d = state
-            .data
-            .vaults
-            .get(&ctx.vault)
-            .and_then(|v| v.deleted.get(&k))
-            .ok_or_else(|| ApiError::deleted_secret_not_found(&name))?;
+        let d = deleted_entry(state, ctx, &k, &name)?;
         let latest = d.secret.latest().ok_or_else(|| ApiError::internal("empty secret"))?;
         let reply = Reply::json(&wire::bundle(&ctx.base, &d.secret.name, latest, &app.policy, false));
         if let Some(p) = delay {

@@ -135,17 +135,14 @@ async fn entra_flags_register_apps_and_the_ready_line_names_the_authority() {
         let r = http.post(&token_url).body(body).send().await.unwrap();
         assert_eq!(r.status(), status, "{id}");
     }
-    let (name, value) = ("x-identity-header", ready["identity_header"].as_str().unwrap());
-    let apps: Value = http
-        .get(format!("{}/_emulator/apps", ready["url"].as_str().unwrap()))
-        .header(name, value)
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .map(|b| serde_json::from_slice(&b).unwrap())
-        .unwrap();
+    // A control, read with the identity header the ready line names.
+    let control = |path: &str| {
+        let request = http
+            .get(format!("{}/_emulator/{path}", ready["url"].as_str().unwrap()))
+            .header("x-identity-header", ready["identity_header"].as_str().unwrap());
+        async move { serde_json::from_slice::<Value>(&request.send().await.unwrap().bytes().await.unwrap()).unwrap() }
+    };
+    let apps = control("apps").await;
     assert!(
         apps["apps"]
             .as_array()
@@ -154,16 +151,7 @@ async fn entra_flags_register_apps_and_the_ready_line_names_the_authority() {
             .any(|a| a["client_id"] == "cert-app" && a["certificates"].as_array().unwrap().len() == 1),
         "{apps}"
     );
-    let codes: Value = http
-        .get(format!("{}/_emulator/devicecodes", ready["url"].as_str().unwrap()))
-        .header(name, value)
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .map(|b| serde_json::from_slice(&b).unwrap())
-        .unwrap();
+    let codes = control("devicecodes").await;
     assert_eq!(codes["auto_approve"], true);
     child.kill().await.unwrap();
     let ca_path = std::path::PathBuf::from(ready["ca_path"].as_str().unwrap());
