@@ -12,10 +12,34 @@ struct Step {
     env: &'static [(&'static str, &'static str)],
 }
 
+/// The workspace's packages that are not published, left out of the steps that check what
+/// crates.io and docs.rs would get.
+const UNPUBLISHED: &[&str] = &["examples", "xtask", "throughput"];
+
 /// What a step runs: a cargo command line, or a check inside this process.
 enum Action {
     Cargo(&'static [&'static str]),
-    InProcess { shown_as: &'static str, run: fn() -> anyhow::Result<()> },
+    /// A cargo command line over the published crates: these arguments, then `--workspace` and
+    /// `--exclude` with each of [`UNPUBLISHED`].
+    CargoPublished(&'static [&'static str]),
+    InProcess {
+        shown_as: &'static str,
+        run: fn() -> anyhow::Result<()>,
+    },
+}
+
+impl Step {
+    /// The cargo command line of a cargo step; empty for a step inside this process.
+    fn cargo_args(&self) -> Vec<&'static str> {
+        match self.action {
+            Action::Cargo(args) => args.to_vec(),
+            Action::CargoPublished(args) => {
+                let excludes = UNPUBLISHED.iter().flat_map(|package| ["--exclude", *package]);
+                args.iter().copied().chain(["--workspace"]).chain(excludes).collect()
+            }
+            Action::InProcess { .. } => Vec::new(),
+        }
+    }
 }
 
 const STEPS: &[Step] = &[
@@ -47,33 +71,12 @@ const STEPS: &[Step] = &[
         // (internal dependencies from the packages beside it). `--allow-dirty`: the check is of
         // the contents, so it also runs on a working tree.
         name: "package",
-        action: Action::Cargo(&[
-            "package",
-            "--workspace",
-            "--exclude",
-            "examples",
-            "--exclude",
-            "xtask",
-            "--exclude",
-            "throughput",
-            "--allow-dirty",
-        ]),
+        action: Action::CargoPublished(&["package", "--allow-dirty"]),
         env: &[],
     },
     Step {
         name: "docs",
-        action: Action::Cargo(&[
-            "doc",
-            "--no-deps",
-            "--all-features",
-            "--workspace",
-            "--exclude",
-            "examples",
-            "--exclude",
-            "xtask",
-            "--exclude",
-            "throughput",
-        ]),
+        action: Action::CargoPublished(&["doc", "--no-deps", "--all-features"]),
         env: &[("RUSTDOCFLAGS", "-D warnings")],
     },
 ];
@@ -99,10 +102,11 @@ pub(crate) fn run(args: TestArgs) -> anyhow::Result<()> {
                 println!("==> [{}/{}] {}: cargo {} (x{repeat})", i + 1, STEPS.len(), step.name, args.join(" "));
                 repeat_tests(&cargo, &root, args, repeat)?;
             }
-            Action::Cargo(args) => {
+            Action::Cargo(_) | Action::CargoPublished(_) => {
+                let args = step.cargo_args();
                 println!("==> [{}/{}] {}: cargo {}", i + 1, STEPS.len(), step.name, args.join(" "));
                 let status = Command::new(&cargo)
-                    .args(*args)
+                    .args(&args)
                     .envs(step.env.iter().copied())
                     .current_dir(&root)
                     .status()
@@ -196,5 +200,14 @@ mod tests {
         assert_eq!(count_before(line, " passed"), 12);
         assert_eq!(count_before(line, " failed"), 3);
         assert_eq!(count_before("FAILED. 1 passed; 2 failed; 0 ignored", " failed"), 2);
+    }
+
+    #[test]
+    fn published_steps_leave_out_the_unpublished_packages() {
+        let args = |name| STEPS.iter().find(|s| s.name == name).unwrap().cargo_args().join(" ");
+        let excludes = "--workspace --exclude examples --exclude xtask --exclude throughput";
+        assert_eq!(args("package"), format!("package --allow-dirty {excludes}"));
+        assert_eq!(args("docs"), format!("doc --no-deps --all-features {excludes}"));
+        assert_eq!(args("tests"), "test --workspace --all-features");
     }
 }

@@ -2,36 +2,26 @@
 
 use std::fmt::Write as _;
 
-use super::HEADER;
 use super::description::{Description, Enum, FieldType, Model, parse_type};
-use super::text::{camel_case, doc, module_doc};
+use super::text::{camel_case, doc, file_header};
 
 pub(super) fn render_mod(desc: &Description) -> String {
-    let mut out = String::new();
-    writeln!(out, "{HEADER}").unwrap();
-    module_doc(
-        &mut out,
+    let mut out = file_header(&[
         &format!(
             "Code generated from `crates/models/api/secrets.toml`, the description of the {} API (api-version {}).",
             desc.api.title, desc.api.version
         ),
-    );
-    module_doc(&mut out, "");
-    module_doc(
-        &mut out,
         &format!("Source of the description: {} at commit {}.", desc.api.source, desc.api.source_commit),
-    );
+    ]);
     out.push_str("\npub mod models;\npub mod operations;\n");
     out
 }
 
 pub(super) fn render_models(desc: &Description) -> anyhow::Result<String> {
-    let mut out = String::new();
-    writeln!(out, "{HEADER}").unwrap();
-    module_doc(
-        &mut out,
-        &format!("Request and response models of the {} API (api-version {}).", desc.api.title, desc.api.version),
-    );
+    let mut out = file_header(&[&format!(
+        "Request and response models of the {} API (api-version {}).",
+        desc.api.title, desc.api.version
+    )]);
     out.push_str("\nuse std::collections::BTreeMap;\n\nuse serde::{Deserialize, Deserializer, Serialize, Serializer};\nuse time::OffsetDateTime;\n");
 
     for model in &desc.model {

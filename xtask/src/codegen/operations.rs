@@ -4,9 +4,8 @@ use std::fmt::Write as _;
 
 use anyhow::Context;
 
-use super::HEADER;
 use super::description::{Description, max_page_size};
-use super::text::{const_name, doc, module_doc};
+use super::text::{const_name, doc, file_header};
 
 /// The method enum variants, in a fixed order.
 const METHODS: &[(&str, &str)] =
@@ -21,21 +20,14 @@ pub(super) fn method_variant(method: &str) -> anyhow::Result<&'static str> {
 }
 
 pub(super) fn render_operations(desc: &Description) -> anyhow::Result<String> {
-    let mut out = String::new();
-    writeln!(out, "{HEADER}").unwrap();
-    module_doc(
-        &mut out,
+    let mut out = file_header(&[
         &format!(
             "The operation table of the {} API (api-version {}): one [`Operation`] per REST operation.",
             desc.api.title, desc.api.version
         ),
-    );
-    module_doc(&mut out, "");
-    module_doc(
-        &mut out,
         "The client builds its requests and the emulator routes them from this one table, so every route is \
          defined once. [`Operation::fill_path`] and [`crate::match_route`] work on it.",
-    );
+    ]);
     out.push('\n');
 
     doc(&mut out, "", "The api-version this crate speaks.");

@@ -11,6 +11,20 @@ pub(super) fn doc(out: &mut String, indent: &str, text: &str) {
     comment(out, indent, "///", text);
 }
 
+/// A generated file's opening: [`super::HEADER`], then `paragraphs` as `//!` lines with an
+/// empty `//!` line between two paragraphs.
+pub(super) fn file_header(paragraphs: &[&str]) -> String {
+    let mut out = String::new();
+    writeln!(out, "{}", super::HEADER).unwrap();
+    for (i, paragraph) in paragraphs.iter().enumerate() {
+        if i > 0 {
+            module_doc(&mut out, "");
+        }
+        module_doc(&mut out, paragraph);
+    }
+    out
+}
+
 /// Writes `text` as `//!` lines, wrapped to about 100 columns.
 pub(super) fn module_doc(out: &mut String, text: &str) {
     comment(out, "", "//!", text);
