@@ -113,7 +113,8 @@ mod tests {
         const FEATURE_ONLY: &[(&str, &str)] = &[];
         let root = crate::project_root();
         let mut problems = Vec::new();
-        let mut packages: Vec<PathBuf> = std::fs::read_dir(root.join("crates")).unwrap().flatten().map(|d| d.path()).collect();
+        let mut packages: Vec<PathBuf> =
+            std::fs::read_dir(root.join("crates")).unwrap().flatten().map(|d| d.path()).collect();
         packages.extend(["examples", "xtask", "benches/throughput"].map(|p| root.join(p)));
         for dir in packages {
             let Ok(text) = std::fs::read_to_string(dir.join("Cargo.toml")) else { continue };
