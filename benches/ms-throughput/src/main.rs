@@ -55,7 +55,7 @@ async fn run() -> Result<(), String> {
     let settings = Settings::from_env()?;
     let target = Target::from_env()?;
     let client = Arc::new(client(&target)?);
-    for op in ["get", "set"] {
+    for op in settings.operations() {
         let c = client.clone();
         if op == "get" {
             driver::measure("microsoft", &target.label, op, &settings, move |_| {

@@ -1,7 +1,9 @@
 //! The ceiling: a bare hyper 1 server on tokio-rustls, with the same kind of certificate as the
 //! emulator (a per-run rcgen CA and a leaf for `*.vault.azure.net`, ring, ALPN h2 and
 //! http/1.1), answering every request with one fixed `SecretBundle` after reading its body.
-//! No routing, no authentication, no store.
+//! No routing, no token check, no store; a request without an `Authorization` header gets Key
+//! Vault's `401` challenge, so that the SDKs learn the vault's scope once (as against a real
+//! vault) and then send tokens, rather than sending every request without one.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -47,6 +49,11 @@ fn tls() -> Result<(String, Arc<rustls::ServerConfig>), String> {
     Ok((ca_cert.pem(), Arc::new(config)))
 }
 
+/// Key Vault's challenge, as the emulator sends it.
+const CHALLENGE: &str = r#"Bearer authorization="https://login.microsoftonline.com/00000000-0000-0000-0000-000000000000", resource="https://vault.azure.net""#;
+const UNAUTHORIZED: &[u8] =
+    br#"{"error":{"code":"Unauthorized","message":"AKV10000: Request is missing a Bearer or PoP token."}}"#;
+
 /// Serves until stdin closes.
 pub(crate) async fn serve() -> Result<(), String> {
     let (ca_pem, config) = tls()?;
@@ -79,11 +86,20 @@ pub(crate) async fn serve() -> Result<(), String> {
             let service = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
                 let bundle = bundle.clone();
                 async move {
+                    let authorized = req.headers().contains_key(hyper::header::AUTHORIZATION);
                     let _ = req.into_body().collect().await;
-                    let response = hyper::Response::builder()
-                        .header("content-type", "application/json; charset=utf-8")
-                        .body(Full::new(bundle))
-                        .expect("a valid response");
+                    let response = if authorized {
+                        hyper::Response::builder()
+                            .header("content-type", "application/json; charset=utf-8")
+                            .body(Full::new(bundle))
+                    } else {
+                        hyper::Response::builder()
+                            .status(401)
+                            .header("www-authenticate", CHALLENGE)
+                            .header("content-type", "application/json; charset=utf-8")
+                            .body(Full::new(Bytes::from_static(UNAUTHORIZED)))
+                    }
+                    .expect("a valid response");
                     Ok::<_, Infallible>(response)
                 }
             });

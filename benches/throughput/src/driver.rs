@@ -12,13 +12,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-/// What to run, from the environment: `BENCH_OPS` (default 2000), `BENCH_WARMUP` (default 200)
-/// and `BENCH_CONCURRENCY` (default `1,16,64`).
+/// What to run, from the environment: `BENCH_OPS` (default 2000), `BENCH_WARMUP` (default 200),
+/// `BENCH_CONCURRENCY` (default `1,16,64`) and `BENCH_OPERATIONS` (default `get,set`), so that
+/// `cargo xtask bench` can run one cell per process.
 #[derive(Debug, Clone)]
 pub(crate) struct Settings {
     pub(crate) ops: usize,
     pub(crate) warmup: usize,
     pub(crate) concurrency: Vec<usize>,
+    pub(crate) operations: Vec<String>,
 }
 
 impl Settings {
@@ -37,7 +39,17 @@ impl Settings {
         if concurrency.contains(&0) {
             return Err("BENCH_CONCURRENCY: concurrency 0".into());
         }
-        Ok(Self { ops: num("BENCH_OPS", 2000)?.max(1), warmup: num("BENCH_WARMUP", 200)?, concurrency })
+        let operations = std::env::var("BENCH_OPERATIONS").unwrap_or_else(|_| "get,set".into());
+        let operations: Vec<String> = operations.split(',').map(|o| o.trim().to_owned()).collect();
+        if let Some(bad) = operations.iter().find(|o| !matches!(o.as_str(), "get" | "set")) {
+            return Err(format!("BENCH_OPERATIONS: unknown operation `{bad}` (get, set)"));
+        }
+        Ok(Self { ops: num("BENCH_OPS", 2000)?.max(1), warmup: num("BENCH_WARMUP", 200)?, concurrency, operations })
+    }
+
+    /// The operations to measure, in order.
+    pub(crate) fn operations(&self) -> impl Iterator<Item = &str> {
+        self.operations.iter().map(String::as_str)
     }
 }
 
@@ -57,9 +69,24 @@ pub(crate) struct Cell {
     pub(crate) cpu_us_per_op: Option<f64>,
 }
 
-/// CPU time used so far by this process (user plus system, every thread), from
-/// `/proc/self/stat` (clock ticks, assumed 100 per second as on Linux).
+/// CPU time used so far by this process (every thread, user and system): the sum of the
+/// threads' run time in `/proc/self/task/*/schedstat` (nanoseconds), or failing that
+/// `/proc/self/stat`'s clock ticks (assumed 100 per second as on Linux). Threads that have
+/// already exited are not counted by the first, so the runtime's workers must outlive the cell.
 fn process_cpu() -> Option<Duration> {
+    schedstat_cpu().or_else(stat_cpu)
+}
+
+fn schedstat_cpu() -> Option<Duration> {
+    let mut total = 0u64;
+    for task in std::fs::read_dir("/proc/self/task").ok()? {
+        let stat = std::fs::read_to_string(task.ok()?.path().join("schedstat")).ok()?;
+        total += stat.split_whitespace().next()?.parse::<u64>().ok()?;
+    }
+    Some(Duration::from_nanos(total))
+}
+
+fn stat_cpu() -> Option<Duration> {
     let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
     // Fields after the command name, which is in parentheses and may hold spaces.
     let rest = &stat[stat.rfind(')')? + 2..];

@@ -105,7 +105,7 @@ async fn run(args: &[String]) -> Result<(), String> {
         return Err(format!("seeding {GET_NAME}: {}", seed.status()));
     }
 
-    for op in ["get", "set"] {
+    for op in settings.operations() {
         for client in &clients {
             match (client.as_str(), op) {
                 ("azkv", "get") => {

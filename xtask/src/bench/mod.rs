@@ -2,11 +2,12 @@
 //! getting-started measurements, and writes `docs/benchmarks.md` from their results (nothing
 //! hard-coded).
 //!
-//! `criterion` runs and reads the criterion benches, `throughput` the client matrix, `startup`
-//! the quickstart's clean build and first secret, `cli` the `azkv` CLI's start-to-result time,
-//! `lists` the emulator's list pages, `report` renders the page; `process` and `stats` are their
-//! shared helpers.
+//! `criterion` runs and reads the criterion benches, `throughput` the client matrix (rendered by
+//! `throughput_report` and drawn by `chart`), `startup` the quickstart's clean build and first
+//! secret, `cli` the `azkv` CLI's start-to-result time, `lists` the emulator's list pages,
+//! `report` renders the page; `process` and `stats` are their shared helpers.
 
+mod chart;
 mod cli;
 mod criterion;
 mod lists;
@@ -15,21 +16,35 @@ mod report;
 mod startup;
 mod stats;
 mod throughput;
+mod throughput_report;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, bail};
 
 /// `cargo xtask bench` arguments.
-#[derive(Debug, Clone, Copy, Default, clap::Args)]
+#[derive(Debug, Clone, Default, clap::Args)]
 pub(crate) struct BenchArgs {
     /// Shorter runs (for a smoke test of the harness, not for figures).
     #[arg(long)]
     pub(crate) quick: bool,
     /// Only the list benchmark, and only its section of docs/benchmarks.md.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "throughput")]
     pub(crate) lists: bool,
+    /// Only the throughput matrix, its section of docs/benchmarks.md and its chart.
+    #[arg(long)]
+    pub(crate) throughput: bool,
+    /// Throughput rounds (default 5; 1 with --quick).
+    #[arg(long)]
+    pub(crate) rounds: Option<usize>,
+    /// Operations per throughput cell (default 5000; 1000 with --quick).
+    #[arg(long)]
+    pub(crate) ops: Option<usize>,
+    /// A `throughput` binary built from an earlier commit, measured as `azkv-before` in the
+    /// same rounds (for before/after tables).
+    #[arg(long, value_name = "THROUGHPUT_BINARY")]
+    pub(crate) before: Option<PathBuf>,
 }
 
 /// Runs everything and writes `docs/benchmarks.md`.
@@ -39,6 +54,17 @@ pub(crate) fn run(args: BenchArgs) -> anyhow::Result<()> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     if args.lists {
         return write_lists(&cargo, &root);
+    }
+    let plan = throughput::Plan::new(quick, args.rounds, args.ops, args.before.clone());
+    let path = root.join("docs").join("benchmarks.md");
+    let old = std::fs::read_to_string(&path).unwrap_or_default();
+    if args.throughput {
+        let throughput = throughput::throughput(&cargo, &root, &plan)?;
+        write_chart(&root, &throughput)?;
+        let text = throughput_report::splice(&old, &throughput_report::section(&throughput)?);
+        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+        println!("==> wrote the throughput section of {}", path.display());
+        return Ok(());
     }
     let criterion_args: &[&str] = if quick {
         &["--warm-up-time", "1", "--measurement-time", "2"]
@@ -58,18 +84,25 @@ pub(crate) fn run(args: BenchArgs) -> anyhow::Result<()> {
     }
     let load_before = report::load_average();
     let results = criterion::read_results(&root.join("target").join("criterion"))?;
-    let throughput = throughput::throughput(&cargo, &root, quick)?;
-    let load_mid = report::load_average();
+    let throughput = throughput::throughput(&cargo, &root, &plan)?;
+    write_chart(&root, &throughput)?;
     let startup = startup::startup(&cargo, &root)?;
     let cli = cli::cli_show(&cargo, &root)?;
-    let loads =
-        [("before the throughput runs", load_before), ("after them", load_mid), ("at the end", report::load_average())];
-    let mut report = report::render(&results, &commands, &throughput, &startup, &loads, quick)?;
+    let loads = [("before the benchmarks", load_before), ("at the end", report::load_average())];
+    let notes = throughput_report::notes(&old);
+    let mut report = report::render(&results, &commands, &throughput, &startup, &loads, quick, notes.as_deref())?;
     report.push_str(&cli::section(&cli));
-    let path = root.join("docs").join("benchmarks.md");
     std::fs::write(&path, report).with_context(|| format!("writing {}", path.display()))?;
     println!("==> wrote {}", path.display());
     write_lists(&cargo, &root)
+}
+
+/// Draws `docs/benchmarks-throughput.svg`.
+fn write_chart(root: &Path, throughput: &throughput::Throughput) -> anyhow::Result<()> {
+    let path = root.join("docs").join(throughput_report::CHART);
+    std::fs::write(&path, chart::render(throughput)?).with_context(|| format!("writing {}", path.display()))?;
+    println!("==> wrote {}", path.display());
+    Ok(())
 }
 
 /// Runs the list benchmark and writes its section of `docs/benchmarks.md` (alone with `--lists`).

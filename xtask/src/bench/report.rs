@@ -6,7 +6,7 @@ use std::process::Command;
 use super::criterion::RATIOS;
 use super::startup::Startup;
 use super::stats::median;
-use super::throughput::{CONCURRENCY, CellStats, Throughput};
+use super::throughput::Throughput;
 
 /// `/proc/loadavg`'s first three fields.
 pub(super) fn load_average() -> String {
@@ -53,6 +53,7 @@ pub(super) fn render(
     startup: &Startup,
     loads: &[(&str, String)],
     quick: bool,
+    notes: Option<&str>,
 ) -> anyhow::Result<String> {
     let mut md = String::new();
     writeln!(md, "# Benchmarks\n")?;
@@ -64,12 +65,8 @@ pub(super) fn render(
     writeln!(md, "- Machine: {}", machine())?;
     let loads = loads.iter().map(|(when, l)| format!("{l} {when}")).collect::<Vec<_>>().join("; ");
     writeln!(md, "- Load average (1, 5, 15 min): {loads}")?;
-    for c in commands.iter().chain(&throughput.commands) {
-        if c.starts_with("throughput, per round") {
-            writeln!(md, "- Runs: {c}")?;
-        } else {
-            writeln!(md, "- Command: `{c}`")?;
-        }
+    for c in commands {
+        writeln!(md, "- Command: `{c}`")?;
     }
     writeln!(md, "- Command: `{}`", startup.command)?;
 
@@ -89,115 +86,10 @@ pub(super) fn render(
         }
     }
 
-    let cells = &throughput.cells;
-    let get = |client: &str, target: &str, op: &str, c: usize| {
-        cells.get(&(client.to_owned(), target.to_owned(), op.to_owned(), c)).copied()
-    };
-    let ratio = |a: Option<CellStats>, b: Option<CellStats>| match (a, b) {
-        (Some(a), Some(b)) if b.ops_per_sec > 0.0 => format!("{:.2}", a.ops_per_sec / b.ops_per_sec),
-        _ => "not measured".into(),
-    };
-    writeln!(md, "\n## 2. Client throughput against the emulator (loopback, HTTPS, keep-alive)\n")?;
-    writeln!(
-        md,
-        "Each cell: {} operations after {} warm-up operations at that concurrency; the figure is the median of {} round(s), \
-         the clients taking turns in each round. All clients send the same token to the same `azkv-emulator` \
-         process (strict tokens) at `https://benchvault.vault.azure.net:PORT` (resolved to 127.0.0.1, its CA trusted, \
-         challenge resource verification on), on a reqwest client with the same settings (rustls with ring, HTTP/2 by ALPN). \
-         `raw` is reqwest alone sending the same requests as azkv: method, URL, body, token and the same headers \
-         (User-Agent, Accept, a fresh `x-ms-client-request-id` per operation), the response read but not decoded; \
-         `raw-minimal` is `raw` without the SDK headers (only `Authorization` and `Content-Type`), to show their cost. \
-         Client CPU per op is the client process's CPU time (all threads, user and system, from `/proc/self/stat`, 10 ms ticks) \
-         over the cell; the emulator runs on the same two cores.\n",
-        throughput.ops, throughput.warmup, throughput.rounds
-    )?;
-    writeln!(
-        md,
-        "| op | concurrency | client | ops/s | p50 | p99 | client CPU per op |\n|---|---|---|---|---|---|---|"
-    )?;
-    for op in ["get", "set"] {
-        for &c in CONCURRENCY {
-            for client in ["azkv", "raw", "raw-minimal", "microsoft"] {
-                if let Some(s) = get(client, "emulator", op, c) {
-                    writeln!(
-                        md,
-                        "| {op} | {c} | {client} | {:.0} | {:.0} µs | {:.0} µs | {:.0} µs |",
-                        s.ops_per_sec, s.p50_us, s.p99_us, s.cpu_us_per_op
-                    )?;
-                }
-            }
-        }
-    }
-    writeln!(
-        md,
-        "\n| op | concurrency | azkv / raw (target ≥ 0.95) | azkv / Microsoft (target ≥ 1.0) | raw-minimal / raw | p50 azkv − raw | p50 raw-minimal − raw |\n|---|---|---|---|---|---|---|"
-    )?;
-    for op in ["get", "set"] {
-        for &c in CONCURRENCY {
-            let azkv = get("azkv", "emulator", op, c);
-            let raw = get("raw", "emulator", op, c);
-            let minimal = get("raw-minimal", "emulator", op, c);
-            let p50_gap = |a: Option<CellStats>| match (a, raw) {
-                (Some(a), Some(r)) => format!("{:+.0} µs", a.p50_us - r.p50_us),
-                _ => "not measured".into(),
-            };
-            writeln!(
-                md,
-                "| {op} | {c} | {} | {} | {} | {} | {} |",
-                ratio(azkv, raw),
-                ratio(azkv, get("microsoft", "emulator", op, c)),
-                ratio(minimal, raw),
-                p50_gap(azkv),
-                p50_gap(minimal)
-            )?;
-        }
-    }
-
-    writeln!(md, "\n## 3. Emulator throughput against a bare hyper server (the ceiling)\n")?;
-    writeln!(
-        md,
-        "The same raw reqwest load against `azkv-emulator` and against `throughput serve-bare` (hyper 1 and tokio-rustls, \
-         a per-run rcgen CA and leaf like the emulator's, ALPN h2 and http/1.1, one fixed `SecretBundle` for every request, \
-         no routing, no token check, no store).\n"
-    )?;
-    writeln!(
-        md,
-        "| op | concurrency | emulator req/s | bare hyper req/s | emulator / bare (target ≥ 0.5) |\n|---|---|---|---|---|"
-    )?;
-    for op in ["get", "set"] {
-        for &c in CONCURRENCY {
-            let (e, b) = (get("raw", "emulator", op, c), get("raw", "bare", op, c));
-            let show = |s: Option<CellStats>| s.map_or("not measured".into(), |s| format!("{:.0}", s.ops_per_sec));
-            writeln!(md, "| {op} | {c} | {} | {} | {} |", show(e), show(b), ratio(e, b))?;
-        }
-    }
-
-    writeln!(md, "\n## Targets\n")?;
-    // (what, goal, numerator (client, target), denominator (client, target))
-    type Series<'a> = (&'a str, &'a str);
-    let targets: [(&str, f64, Series<'_>, Series<'_>); 3] = [
-        ("azkv ≥ 0.95 × raw reqwest", 0.95, ("azkv", "emulator"), ("raw", "emulator")),
-        ("azkv ≥ 1.0 × Microsoft's crate", 1.0, ("azkv", "emulator"), ("microsoft", "emulator")),
-        ("emulator ≥ 0.5 × bare hyper", 0.5, ("raw", "emulator"), ("raw", "bare")),
-    ];
-    for (label, goal, (nc, nt), (dc, dt)) in targets {
-        let mut met = 0;
-        let mut missed = Vec::new();
-        for op in ["get", "set"] {
-            for &c in CONCURRENCY {
-                if let (Some(n), Some(d)) = (get(nc, nt, op, c), get(dc, dt, op, c)) {
-                    let r = n.ops_per_sec / d.ops_per_sec;
-                    if r >= goal {
-                        met += 1;
-                    } else {
-                        missed.push(format!("{op} at {c}: {r:.2}"));
-                    }
-                }
-            }
-        }
-        let total = met + missed.len();
-        let missed = if missed.is_empty() { String::new() } else { format!("; missed: {}", missed.join(", ")) };
-        writeln!(md, "- {label}: met in {met} of {total} cells{missed}")?;
+    writeln!(md)?;
+    md.push_str(&super::throughput_report::section(throughput)?);
+    if let Some(notes) = notes {
+        writeln!(md, "\n{notes}")?;
     }
 
     writeln!(md, "\n## 4. Cost of getting started\n")?;

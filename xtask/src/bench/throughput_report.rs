@@ -1,0 +1,228 @@
+//! The throughput part of `docs/benchmarks.md`: the client matrix against both servers, its
+//! ratios, instruction counts and targets, between markers so that `cargo xtask bench
+//! --throughput` can rewrite it alone.
+
+use std::fmt::Write as _;
+
+use super::throughput::{CONCURRENCY, CellStats, OPS, TARGETS, Throughput};
+
+/// Start of the generated throughput section.
+pub(super) const START: &str = "<!-- throughput: written by `cargo xtask bench` (alone: `--throughput`) -->";
+/// Its end.
+pub(super) const END: &str = "<!-- /throughput -->";
+/// Start of the hand-written notes on the throughput work, kept as they are by every run.
+pub(super) const NOTES_START: &str = "<!-- throughput-notes: written by hand, kept by `cargo xtask bench` -->";
+/// Their end.
+pub(super) const NOTES_END: &str = "<!-- /throughput-notes -->";
+
+/// The chart's file, beside the page.
+pub(super) const CHART: &str = "benchmarks-throughput.svg";
+
+/// Clients in table order.
+const CLIENTS: &[&str] = &["azkv-before", "azkv", "raw", "raw-minimal", "microsoft"];
+
+fn target_title(target: &str) -> &'static str {
+    if target == "bare" {
+        "the bare fixed-response server (`throughput serve-bare`)"
+    } else {
+        "the emulator (`azkv-emulator`, strict tokens)"
+    }
+}
+
+/// `text` with its generated throughput section (markers included) replaced by `section`;
+/// without markers, sections 2 and 3 and the targets (up to `## 4.`) are replaced, and failing
+/// that the section goes at the end.
+pub(super) fn splice(text: &str, section: &str) -> String {
+    if let (Some(a), Some(b)) = (text.find(START), text.find(END))
+        && b > a
+    {
+        return format!("{}{section}{}", &text[..a], &text[b + END.len()..]);
+    }
+    if let (Some(a), Some(b)) = (text.find("\n## 2. "), text.find("\n## 4. "))
+        && b > a
+    {
+        return format!("{}\n{section}\n{}", &text[..a], &text[b..]);
+    }
+    format!("{}\n\n{section}\n", text.trim_end())
+}
+
+/// The hand-written notes block of `text`, markers included, if it has one.
+pub(super) fn notes(text: &str) -> Option<String> {
+    let (a, b) = (text.find(NOTES_START)?, text.find(NOTES_END)?);
+    (b > a).then(|| text[a..b + NOTES_END.len()].to_owned())
+}
+
+/// The generated section, markers included.
+pub(super) fn section(t: &Throughput) -> anyhow::Result<String> {
+    let mut md = String::new();
+    writeln!(md, "{START}")?;
+    writeln!(md, "## 2. Client throughput (loopback, HTTPS, keep-alive)\n")?;
+    let loads = t.loads.iter().map(|(when, l)| format!("{l} {when}")).collect::<Vec<_>>().join("; ");
+    writeln!(md, "- Load average (1, 5, 15 min): {loads}")?;
+    for c in &t.commands {
+        if c.starts_with("throughput, per round") {
+            writeln!(md, "- Runs: {c}")?;
+        } else {
+            writeln!(md, "- Command: `{c}`")?;
+        }
+    }
+    match &t.perf_missing {
+        None => {
+            writeln!(md, "- Instructions per operation: `perf stat -x , -e instructions:u` around each cell's process")?
+        }
+        Some(why) => {
+            writeln!(md, "- Instructions per operation from `perf stat`: not counted on this machine ({why})")?
+        }
+    }
+    if let Some(c) = &t.callgrind_command {
+        writeln!(md, "- Callgrind: {c}")?;
+    }
+    writeln!(
+        md,
+        "\nEach cell: {} operations after {} warm-up operations at that concurrency, in a process of its own; the figure is \
+         the median of {} round(s), the clients taking turns in each round. All clients send the same token to \
+         `https://benchvault.vault.azure.net:PORT` (resolved to 127.0.0.1, the server's CA trusted, challenge resource \
+         verification on), on a reqwest client with the same settings (rustls with ring, HTTP/2 by ALPN). `raw` is \
+         reqwest alone sending the same requests as azkv: method, URL, body, token and the same headers (User-Agent, \
+         Accept, a fresh `x-ms-client-request-id` per operation), the response read but not decoded; `raw-minimal` is \
+         `raw` without the SDK headers (only `Authorization` and `Content-Type`). The bare server answers every request \
+         carrying a token with one fixed `SecretBundle` (hyper 1, tokio-rustls, ALPN h2 and http/1.1, no routing, no \
+         token check, no store), and a request without one with Key Vault's `401` challenge. Client CPU per op is the \
+         client process's CPU time (all threads, user and system, the threads' run time from `/proc/self/task/*/schedstat`) over the cell; \
+         the server runs on the same two cores.{}\n",
+        t.ops,
+        t.warmup,
+        t.rounds,
+        if t.cells.keys().any(|k| k.0 == "azkv-before") {
+            " `azkv-before` is azkv as it was before the work on issue 20 (a `throughput` binary built from that commit), \
+             measured in the same rounds."
+        } else {
+            ""
+        }
+    )?;
+    writeln!(md, "![ops/s per client and cell, ratio to raw reqwest marked]({CHART})\n")?;
+
+    let get = |client: &str, target: &str, op: &str, c: usize| {
+        t.cells.get(&(client.to_owned(), target.to_owned(), op.to_owned(), c)).copied()
+    };
+    let ratio = |a: Option<CellStats>, b: Option<CellStats>| match (a, b) {
+        (Some(a), Some(b)) if b.ops_per_sec > 0.0 => format!("{:.2}", a.ops_per_sec / b.ops_per_sec),
+        _ => "–".into(),
+    };
+    let cpu_gap = |a: Option<CellStats>, b: Option<CellStats>| match (a, b) {
+        (Some(a), Some(b)) => format!("{:+.0} µs", a.cpu_us_per_op - b.cpu_us_per_op),
+        _ => "–".into(),
+    };
+    let counted = t.cells.values().any(|s| s.instructions_per_op.is_finite());
+    for (n, &target) in TARGETS.iter().enumerate() {
+        writeln!(md, "### 2.{} Against {}\n", n + 1, target_title(target))?;
+        write!(md, "| op | concurrency | client | ops/s | p50 | p99 | client CPU per op |")?;
+        writeln!(md, "{}", if counted { " instructions per op |" } else { "" })?;
+        writeln!(md, "|---|---|---|---|---|---|---|{}", if counted { "---|" } else { "" })?;
+        for &op in OPS {
+            for &c in CONCURRENCY {
+                for &client in CLIENTS {
+                    let Some(s) = get(client, target, op, c) else { continue };
+                    write!(
+                        md,
+                        "| {op} | {c} | {client} | {:.0} | {:.0} µs | {:.0} µs | {:.0} µs |",
+                        s.ops_per_sec, s.p50_us, s.p99_us, s.cpu_us_per_op
+                    )?;
+                    writeln!(
+                        md,
+                        "{}",
+                        if counted { format!(" {:.0} |", s.instructions_per_op) } else { String::new() }
+                    )?;
+                }
+            }
+        }
+        let before = t.cells.keys().any(|k| k.0 == "azkv-before");
+        write!(md, "\n| op | concurrency | azkv / raw | azkv / Microsoft | azkv CPU − raw |")?;
+        writeln!(
+            md,
+            "{}",
+            if before { " azkv-before / raw | azkv-before / Microsoft | azkv-before CPU − raw |" } else { "" }
+        )?;
+        writeln!(md, "|---|---|---|---|---|{}", if before { "---|---|---|" } else { "" })?;
+        for &op in OPS {
+            for &c in CONCURRENCY {
+                let (azkv, raw, ms) =
+                    (get("azkv", target, op, c), get("raw", target, op, c), get("microsoft", target, op, c));
+                write!(md, "| {op} | {c} | {} | {} | {} |", ratio(azkv, raw), ratio(azkv, ms), cpu_gap(azkv, raw))?;
+                if before {
+                    let b = get("azkv-before", target, op, c);
+                    write!(md, " {} | {} | {} |", ratio(b, raw), ratio(b, ms), cpu_gap(b, raw))?;
+                }
+                writeln!(md)?;
+            }
+        }
+        writeln!(md)?;
+    }
+
+    if !t.callgrind.is_empty() {
+        writeln!(md, "### 2.3 Instructions per operation (callgrind, concurrency 1, bare server)\n")?;
+        writeln!(md, "Counted, not timed: the same on a busy machine as on a quiet one.\n")?;
+        writeln!(md, "| client | get | set | get − raw | set − raw |\n|---|---|---|---|---|")?;
+        let ir = |client: &str, op: &str| t.callgrind.get(&(client.to_owned(), op.to_owned())).copied();
+        for &client in CLIENTS {
+            let (Some(g), Some(s)) = (ir(client, "get"), ir(client, "set")) else { continue };
+            let gap = |v: f64, op: &str| ir("raw", op).map_or("–".into(), |r| format!("{:+.0}", v - r));
+            writeln!(md, "| {client} | {g:.0} | {s:.0} | {} | {} |", gap(g, "get"), gap(s, "set"))?;
+        }
+        writeln!(md)?;
+    }
+
+    writeln!(md, "## 3. Emulator throughput against the bare server (the ceiling)\n")?;
+    writeln!(md, "The same raw reqwest load against both servers.\n")?;
+    writeln!(
+        md,
+        "| op | concurrency | emulator req/s | bare req/s | emulator / bare (target ≥ 0.5) |\n|---|---|---|---|---|"
+    )?;
+    for &op in OPS {
+        for &c in CONCURRENCY {
+            let (e, b) = (get("raw", "emulator", op, c), get("raw", "bare", op, c));
+            let show = |s: Option<CellStats>| s.map_or("–".into(), |s| format!("{:.0}", s.ops_per_sec));
+            writeln!(md, "| {op} | {c} | {} | {} | {} |", show(e), show(b), ratio(e, b))?;
+        }
+    }
+
+    writeln!(md, "\n## Targets\n")?;
+    type Series<'a> = (&'a str, &'a str);
+    let targets: [(&str, f64, Series<'_>, Series<'_>); 4] = [
+        ("azkv ≥ 0.95 × raw reqwest, bare server", 0.95, ("azkv", "bare"), ("raw", "bare")),
+        ("azkv ≥ 0.95 × raw reqwest, emulator", 0.95, ("azkv", "emulator"), ("raw", "emulator")),
+        ("azkv ≥ 1.3 × Microsoft's crate, bare server", 1.3, ("azkv", "bare"), ("microsoft", "bare")),
+        ("emulator ≥ 0.5 × bare server (raw reqwest)", 0.5, ("raw", "emulator"), ("raw", "bare")),
+    ];
+    for (label, goal, (nc, nt), (dc, dt)) in targets {
+        let (mut met, mut missed) = (0, Vec::new());
+        for &op in OPS {
+            for &c in CONCURRENCY {
+                if let (Some(n), Some(d)) = (get(nc, nt, op, c), get(dc, dt, op, c)) {
+                    let r = n.ops_per_sec / d.ops_per_sec;
+                    if r >= goal {
+                        met += 1;
+                    } else {
+                        missed.push(format!("{op} at {c}: {r:.2}"));
+                    }
+                }
+            }
+        }
+        let total = met + missed.len();
+        let missed = if missed.is_empty() { String::new() } else { format!("; missed: {}", missed.join(", ")) };
+        writeln!(md, "- {label}: met in {met} of {total} cells{missed}")?;
+    }
+    for &target in TARGETS {
+        let gaps: Vec<String> = OPS
+            .iter()
+            .filter_map(|&op| {
+                let (a, r) = (get("azkv", target, op, 1)?, get("raw", target, op, 1)?);
+                let gap = a.cpu_us_per_op - r.cpu_us_per_op;
+                Some(format!("{op} {gap:+.0} µs{}", if gap <= 5.0 { "" } else { " (missed)" }))
+            })
+            .collect();
+        writeln!(md, "- azkv CPU per op within 5 µs of raw at concurrency 1, {target}: {}", gaps.join(", "))?;
+    }
+    writeln!(md, "{END}")?;
+    Ok(md)
+}
