@@ -6,6 +6,7 @@ pub(crate) mod policy;
 mod request_id;
 mod retry;
 mod send;
+mod timer_anchor;
 mod user_agent;
 
 pub use bearer::{

@@ -276,6 +276,8 @@ impl Policy for RetryPolicy {
             let try_ctx = ctx.clone().with_attempt(retry + 1);
             let mut attempt = request.clone();
             let limit = self.options.per_try_timeout.min(left);
+            // So that arming this try's timeout does not wake the I/O driver (see the module).
+            super::timer_anchor::ensure(limit);
             let outcome =
                 match tokio::time::timeout(limit, crate::policies::policy::next(&try_ctx, &mut attempt, next)).await {
                     Ok(outcome) => outcome,
