@@ -61,7 +61,7 @@ impl Request {
     pub fn set_json<T: serde::Serialize + ?Sized>(&mut self, value: &T) -> crate::Result<()> {
         let body = serde_json::to_vec(value)
             .map_err(|e| crate::Error::invalid_argument(format!("body cannot be serialized: {e}")))?;
-        self.headers.insert("content-type", "application/json");
+        self.headers.insert_value(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
         self.body = Bytes::from(body);
         Ok(())
     }

@@ -177,7 +177,14 @@ impl BearerTokenPolicy {
         let scopes: Vec<&str> = target.scopes.iter().map(String::as_str).collect();
         let options = &target.options;
         let token = self.cache.get_or_fetch(&scopes, options, || self.credential.get_token(&scopes, options)).await?;
-        request.headers.insert("authorization", format!("Bearer {}", token.token.expose()));
+        // Not marked sensitive: HPACK then indexes it, as it did before, so that HTTP/2 sends a
+        // long token once per connection rather than with every request. A token HTTP does not
+        // allow is set as text, and the transport refuses the request naming the header.
+        let value = format!("Bearer {}", token.token.expose());
+        match http::HeaderValue::try_from(value) {
+            Ok(value) => request.headers.insert_value(http::header::AUTHORIZATION, value),
+            Err(_) => request.headers.insert("authorization", format!("Bearer {}", token.token.expose())),
+        }
         crate::policies::policy::next(ctx, request, next).await
     }
 }
@@ -186,14 +193,13 @@ impl BearerTokenPolicy {
 /// back: a challenge is learnt before any payload travels.
 async fn send_bodiless(ctx: &Context, request: &mut Request, next: &[Arc<dyn Policy>]) -> Result<Response> {
     let body = std::mem::take(&mut request.body);
-    let content_type = request.headers.get("content-type").map(str::to_owned);
-    request.headers.remove("content-type");
-    request.headers.insert("content-length", "0");
+    let content_type = request.headers.take("content-type");
+    request.headers.insert_value(http::header::CONTENT_LENGTH, http::HeaderValue::from_static("0"));
     let outcome = crate::policies::policy::next(ctx, request, next).await;
     request.headers.remove("content-length");
     request.body = body;
     if let Some(ct) = content_type {
-        request.headers.insert("content-type", ct);
+        request.headers.insert_value(http::header::CONTENT_TYPE, ct);
     }
     outcome
 }

@@ -21,7 +21,10 @@ impl Policy for RequestIdPolicy {
         if let Some(id) = ctx.client_request_id() {
             request.headers.insert(CLIENT_REQUEST_ID, id);
         } else if !request.headers.contains(CLIENT_REQUEST_ID) {
-            request.headers.insert(CLIENT_REQUEST_ID, crate::fast_rand::request_uuid().to_string());
+            let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
+            let id = crate::fast_rand::request_uuid().hyphenated().encode_lower(&mut text);
+            let value = http::HeaderValue::from_str(id).expect("a UUID is a valid header value");
+            request.headers.insert_value(http::HeaderName::from_static(CLIENT_REQUEST_ID), value);
         }
         crate::policies::policy::next(ctx, request, next).await
     }

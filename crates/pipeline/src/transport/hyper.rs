@@ -93,13 +93,15 @@ fn rustls_native_roots() -> Vec<rustls_pki_types::CertificateDer<'static>> {
 #[async_trait]
 impl HttpClient for HyperClient {
     async fn execute(&self, request: &Request) -> Result<Response> {
-        let mut builder = http::Request::builder().method(request.method.clone()).uri(request.url.as_str());
-        for (name, value) in request.headers.iter() {
-            builder = builder.header(name, value);
+        if let Some(name) = request.headers.invalid_header() {
+            return Err(super::reqwest::invalid_header(&request.url, name));
         }
-        let req = builder
+        let mut req = http::Request::builder()
+            .method(request.method.clone())
+            .uri(request.url.as_str())
             .body(Full::new(request.body.clone()))
             .map_err(|e| Error::invalid_argument(format!("request cannot be built: {e}")))?;
+        *req.headers_mut() = request.headers.as_header_map().clone();
         let response = self.client.request(req).await.map_err(|e| {
             if e.is_connect() {
                 super::diagnose::connect_error(&request.url, &e, false).with_cause(e)
@@ -108,11 +110,7 @@ impl HttpClient for HyperClient {
             }
         })?;
         let (parts, body) = response.into_parts();
-        let headers: Headers = parts
-            .headers
-            .iter()
-            .map(|(n, v)| (n.as_str(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
-            .collect();
+        let headers = Headers::from(parts.headers);
         let body = Limited::new(body, self.max_response_body)
             .collect()
             .await

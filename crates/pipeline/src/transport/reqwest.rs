@@ -80,19 +80,27 @@ impl HttpClient for reqwest::Client {
 }
 
 async fn send(client: &reqwest::Client, request: &Request, limit: usize) -> Result<Response> {
-    let mut builder = client.request(request.method.clone(), request.url.clone());
-    for (name, value) in request.headers.iter() {
-        builder = builder.header(name, value);
+    if let Some(name) = request.headers.invalid_header() {
+        return Err(invalid_header(&request.url, name));
     }
-    let response = builder.body(request.body.clone()).send().await.map_err(|e| map_send_error(&request.url, e))?;
+    // The headers are a `HeaderMap` already: one clone (the values are reference-counted),
+    // no per-header parsing.
+    let mut outgoing = reqwest::Request::new(request.method.clone(), request.url.clone());
+    *outgoing.headers_mut() = request.headers.as_header_map().clone();
+    *outgoing.body_mut() = Some(reqwest::Body::from(request.body.clone()));
+    let mut response = client.execute(outgoing).await.map_err(|e| map_send_error(&request.url, e))?;
     let status = response.status();
-    let headers: Headers = response
-        .headers()
-        .iter()
-        .map(|(n, v)| (n.as_str(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
-        .collect();
+    let headers = Headers::from(std::mem::take(response.headers_mut()));
     let body = read_body(&request.url, response, limit).await?;
     Ok(Response::new(status, headers, body))
+}
+
+/// The error for a request carrying a header that HTTP does not allow.
+pub(crate) fn invalid_header(url: &url::Url, name: &str) -> Error {
+    Error::invalid_argument(format!(
+        "request to {} cannot be built: header `{name}` has a name or value that HTTP does not allow",
+        super::host_port(url)
+    ))
 }
 
 async fn read_body(url: &url::Url, mut response: reqwest::Response, limit: usize) -> Result<bytes::Bytes> {
@@ -103,14 +111,24 @@ async fn read_body(url: &url::Url, mut response: reqwest::Response, limit: usize
     if response.content_length().is_some_and(|n| n > limit as u64) {
         return Err(too_large());
     }
-    let mut body = bytes::BytesMut::new();
+    // A small body usually comes in one chunk: keep it as it is, and copy only when a
+    // second one follows.
+    let (mut first, mut rest, mut total) = (None::<bytes::Bytes>, bytes::BytesMut::new(), 0usize);
     while let Some(chunk) = response.chunk().await.map_err(|e| map_read_error(url, e))? {
-        if body.len() + chunk.len() > limit {
+        total += chunk.len();
+        if total > limit {
             return Err(too_large());
         }
-        body.extend_from_slice(&chunk);
+        if first.is_none() && rest.is_empty() {
+            first = Some(chunk);
+            continue;
+        }
+        if let Some(first) = first.take() {
+            rest.extend_from_slice(&first);
+        }
+        rest.extend_from_slice(&chunk);
     }
-    Ok(body.freeze())
+    Ok(first.unwrap_or_else(|| rest.freeze()))
 }
 
 /// Classifies a failed send: refused before sending (`Connection`, with its kind), timed out,
@@ -137,4 +155,64 @@ fn map_read_error(url: &url::Url, e: reqwest::Error) -> Error {
         return Error::timeout(format!("the read timeout fired reading the response from {}", super::host_port(url)));
     }
     super::diagnose::exchange_error(url, "reading the response from", &e).with_cause(e)
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+    use crate::Method;
+
+    /// A one-connection HTTP/1.1 server on 127.0.0.1 answering with `response` (raw bytes).
+    async fn serve_once(response: &'static [u8]) -> url::Url {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/x", listener.local_addr().unwrap()).parse().unwrap();
+        tokio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let mut seen = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                let n = stream.read(&mut buf).await.unwrap();
+                if n == 0 {
+                    return;
+                }
+                seen.extend_from_slice(&buf[..n]);
+            }
+            stream.write_all(response).await.unwrap();
+            stream.shutdown().await.unwrap();
+        });
+        url
+    }
+
+    const CHUNKED: &[u8] = b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\nx-answer: 42\r\n\r\n\
+        5\r\nhello\r\n1\r\n \r\n5\r\nworld\r\n0\r\n\r\n";
+
+    #[tokio::test]
+    async fn a_body_in_several_chunks_is_read_whole() {
+        let url = serve_once(CHUNKED).await;
+        let client = new_reqwest_client(&TransportOptions::default()).unwrap();
+        let response = send(&client, &Request::new(Method::GET, url), 1024).await.unwrap();
+        assert_eq!(&response.body[..], b"hello world");
+        assert_eq!(response.headers.get("x-answer"), Some("42"));
+    }
+
+    #[tokio::test]
+    async fn a_chunked_body_over_the_limit_is_refused_without_a_content_length() {
+        let url = serve_once(CHUNKED).await;
+        let client = new_reqwest_client(&TransportOptions::default()).unwrap();
+        let err = send(&client, &Request::new(Method::GET, url), 8).await.unwrap_err();
+        assert!(matches!(err, Error::Transport { .. }) && err.to_string().contains("exceeds 8 bytes"), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn a_header_http_does_not_allow_is_refused_before_sending() {
+        let client = new_reqwest_client(&TransportOptions::default()).unwrap();
+        let mut request = Request::new(Method::GET, "http://127.0.0.1:9/x".parse().unwrap());
+        request.headers.insert("x-bad", "line\r\nbreak: canary");
+        let err = send(&client, &request, 1024).await.unwrap_err();
+        let text = err.to_string();
+        assert!(matches!(err, Error::InvalidArgument(_)) && text.contains("x-bad"), "{err:?}");
+        assert!(!text.contains("canary"), "the value is never quoted: {text}");
+    }
 }
