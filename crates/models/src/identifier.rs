@@ -43,6 +43,70 @@ impl SecretIdentifier {
     /// [`Error::InvalidUrl`], [`Error::UnsupportedScheme`], [`Error::UnexpectedUrlPart`],
     /// [`Error::UnexpectedPath`], [`Error::InvalidName`] or [`Error::InvalidVersion`].
     pub fn parse(input: &str) -> Result<Self, Error> {
+        match Self::parse_plain(input) {
+            Some(parts) => Self::from_parts(parts),
+            None => Self::parse_url(input),
+        }
+    }
+
+    /// The fast path, for the identifiers Key Vault returns: a lower-case `https://` or
+    /// `http://`, a lower-case DNS name whose last label holds a letter (so never an IPv4
+    /// address the URL parser would rewrite, nor punycode it would check) with an optional
+    /// written port, and one of the identifier paths with nothing but letters, digits and `-`
+    /// in its segments. On these the URL parser changes nothing, so the result is the same;
+    /// anything else (`None`) goes through [`url::Url`]. A property test compares both paths.
+    fn parse_plain(input: &str) -> Option<(String, IdentifierKind, &str, Option<&str>)> {
+        let (scheme, rest) = match input.strip_prefix("https://") {
+            Some(rest) => ("https", rest),
+            None => ("http", input.strip_prefix("http://")?),
+        };
+        let slash = rest.find('/')?;
+        let (authority, path) = (&rest[..slash], &rest[slash + 1..]);
+        let (host, port) = match authority.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        };
+        if let Some(port) = port
+            && (port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) || port.parse::<u16>().is_err())
+        {
+            return None;
+        }
+        let label_ok = |l: &str| {
+            !l.is_empty()
+                && !l.starts_with("xn--")
+                && l.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        };
+        let last = host.rsplit('.').next()?;
+        if !host.split('.').all(label_ok) || !last.bytes().any(|b| b.is_ascii_lowercase()) || last.starts_with("0x") {
+            return None;
+        }
+        let segment_ok = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        let path = path.strip_suffix('/').unwrap_or(path);
+        let mut segments = path.split('/');
+        let (collection, name, version) = (segments.next()?, segments.next()?, segments.next());
+        if segments.next().is_some() || !segment_ok(name) || !version.is_none_or(segment_ok) {
+            return None;
+        }
+        let kind = match (collection, version) {
+            ("secrets", _) => IdentifierKind::Secret,
+            ("deletedsecrets", None) => IdentifierKind::DeletedSecret,
+            _ => return None,
+        };
+        Some((format!("{scheme}://{authority}"), kind, name, version))
+    }
+
+    fn from_parts(
+        (vault_url, kind, name, version): (String, IdentifierKind, &str, Option<&str>),
+    ) -> Result<Self, Error> {
+        validate_secret_name(name)?;
+        if let Some(version) = version {
+            validate_secret_version(version)?;
+        }
+        Ok(Self { vault_url, name: name.to_owned(), version: version.map(str::to_owned), kind })
+    }
+
+    /// The general path, through the URL parser.
+    fn parse_url(input: &str) -> Result<Self, Error> {
         let url = url::Url::parse(input)
             .map_err(|err| Error::InvalidUrl { input: input.to_owned(), reason: err.to_string() })?;
         let scheme = url.scheme();
@@ -75,11 +139,7 @@ impl SecretIdentifier {
             ["deletedsecrets", name] => (IdentifierKind::DeletedSecret, *name, None),
             _ => return Err(Error::UnexpectedPath { input: input.to_owned() }),
         };
-        validate_secret_name(name)?;
-        if let Some(version) = version {
-            validate_secret_version(version)?;
-        }
-        Ok(Self { vault_url, name: name.to_owned(), version: version.map(str::to_owned), kind })
+        Self::from_parts((vault_url, kind, name, version))
     }
 
     /// The vault's URL, scheme and authority only, without a trailing `/`: `https://myvault.vault.azure.net`.
@@ -139,5 +199,72 @@ impl fmt::Display for SecretIdentifier {
                 write!(f, "{}/secrets/{}/{}", self.vault_url, self.name, version)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fast path and the URL parser agree, on identifiers it takes and on near misses it
+    /// must leave to the parser.
+    #[test]
+    fn the_fast_path_agrees_with_the_url_parser() {
+        let version = "4387e9f3d6e14c459867679a90fd0f79";
+        let mut inputs = vec![];
+        for authority in [
+            "myvault.vault.azure.net",
+            "myvault.vault.azure.net:443",
+            "myvault.vault.azure.net:0443",
+            "myvault.vault.azure.net:8443",
+            "benchvault.vault.azure.net:65535",
+            "benchvault.vault.azure.net:65536",
+            "benchvault.vault.azure.net:",
+            "localhost:1",
+            "127.0.0.1:8443",
+            "127.1",
+            "a.0x7f",
+            "MyVault.vault.azure.net",
+            "xn--nxasmq6b.example",
+            "a..b",
+            "a.b.",
+            "u:p@vault.azure.net",
+            "[::1]:8443",
+            "vault_underscore.net",
+            "",
+        ] {
+            for scheme in ["https", "http", "HTTPS", "ftp"] {
+                for path in [
+                    "/secrets/db-password".to_owned(),
+                    "/secrets/db-password/".to_owned(),
+                    format!("/secrets/db-password/{version}"),
+                    format!("/secrets/db-password/{version}/"),
+                    format!("/secrets/db-password/{version}//"),
+                    "/deletedsecrets/db-password".to_owned(),
+                    "/deletedsecrets/db-password/".to_owned(),
+                    format!("/deletedsecrets/db-password/{version}"),
+                    "/secrets/".to_owned(),
+                    "/secrets//x".to_owned(),
+                    "/secrets/a.b".to_owned(),
+                    "/secrets/./x".to_owned(),
+                    "/secrets/%41".to_owned(),
+                    "/secrets/a?x=1".to_owned(),
+                    "/secrets/a#f".to_owned(),
+                    "/secrets/a b".to_owned(),
+                    "/keys/a".to_owned(),
+                    "".to_owned(),
+                    "/".to_owned(),
+                ] {
+                    inputs.push(format!("{scheme}://{authority}{path}"));
+                }
+            }
+        }
+        let mut fast = 0;
+        for input in &inputs {
+            let (got, expected) = (SecretIdentifier::parse(input), SecretIdentifier::parse_url(input));
+            assert_eq!(format!("{got:?}"), format!("{expected:?}"), "{input}");
+            fast += usize::from(SecretIdentifier::parse_plain(input).is_some());
+        }
+        assert!(fast > 40, "the fast path took only {fast} inputs");
     }
 }
