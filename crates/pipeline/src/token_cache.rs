@@ -2,6 +2,7 @@
 //! key at a time, and a still-valid token served while a failed refresh backs off.
 
 use std::collections::HashMap;
+use std::fmt;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -42,6 +43,9 @@ pub struct TokenCache {
     time: TimeComponents,
     retry_delay: Duration,
     entries: Mutex<HashMap<CacheKey, Arc<Entry>>>,
+    /// The entry found last, so that a client asking for the same token again and again
+    /// neither builds a key nor hashes one.
+    last: Mutex<Option<(CacheKey, Arc<Entry>)>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -69,6 +73,18 @@ struct State {
     last_forced: Option<OffsetDateTime>,
     /// The last fetch that failed with no valid token to serve: when, and its error.
     failure: Option<(OffsetDateTime, Failure)>,
+    /// `Authorization: Bearer {token}` for `token`, built on first use and dropped with it.
+    bearer: Option<BearerHeader>,
+}
+
+/// The prepared `Authorization` value; `Debug` never shows it (it holds the token).
+#[derive(Clone)]
+struct BearerHeader(http::HeaderValue);
+
+impl fmt::Debug for BearerHeader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(crate::redact::REDACTED)
+    }
 }
 
 /// A failed fetch, kept to answer the callers that share it.
@@ -100,26 +116,40 @@ enum Lookup {
 
 impl State {
     fn lookup(&self, now: OffsetDateTime) -> Lookup {
-        match &self.token {
-            Some(t) if now < self.refresh_after.unwrap_or_else(|| t.refresh_at()) && now < t.expires_on => {
-                Lookup::Fresh(t.clone())
-            }
-            Some(t) if now < t.expires_on => {
-                if self.next_attempt.is_some_and(|n| now < n) {
-                    Lookup::Fresh(t.clone())
-                } else {
-                    Lookup::Stale(t.clone())
-                }
-            }
+        match (&self.token, self.fresh(now)) {
+            (Some(t), true) => Lookup::Fresh(t.clone()),
+            (Some(t), false) if now < t.expires_on => Lookup::Stale(t.clone()),
             _ => Lookup::Missing,
         }
+    }
+
+    /// Whether the cached token is served as it is at `now`: before its refresh point, or
+    /// after it while a failed refresh waits for its next attempt.
+    fn fresh(&self, now: OffsetDateTime) -> bool {
+        match &self.token {
+            Some(t) if now < t.expires_on => {
+                now < self.refresh_after.unwrap_or_else(|| t.refresh_at()) || self.next_attempt.is_some_and(|n| now < n)
+            }
+            _ => false,
+        }
+    }
+}
+
+impl CacheKey {
+    /// Whether this key is the one `scopes` (sorted, without duplicates), `tenant_id` and
+    /// `cae` would build.
+    fn is(&self, scopes: &[&str], tenant_id: Option<&str>, cae: bool) -> bool {
+        self.cae == cae
+            && self.tenant_id.as_deref() == tenant_id
+            && self.scopes.len() == scopes.len()
+            && self.scopes.iter().zip(scopes).all(|(a, b)| a == b)
     }
 }
 
 impl TokenCache {
     /// An empty cache on `time`'s clock.
     pub fn new(time: TimeComponents) -> Self {
-        Self { time, retry_delay: REFRESH_RETRY_DELAY, entries: Mutex::new(HashMap::new()) }
+        Self { time, retry_delay: REFRESH_RETRY_DELAY, entries: Mutex::new(HashMap::new()), last: Mutex::new(None) }
     }
 
     /// The cached token for `scopes` and `options.tenant_id` while it is fresh; else the
@@ -223,6 +253,7 @@ impl TokenCache {
         }
         let mut state = lock(&entry.state);
         state.token = Some(token);
+        state.bearer = None;
         state.refresh_after = Some(refresh_after);
         state.next_attempt = None;
         state.failure = None;
@@ -239,14 +270,47 @@ impl TokenCache {
     /// Forgets every cached token.
     pub fn clear(&self) {
         lock(&self.entries).clear();
+        *lock(&self.last) = None;
+    }
+
+    /// `Bearer {token}` as a header value, when a token for `scopes` and `options` is cached
+    /// and would be served as it is (see [`TokenCache::get_or_fetch`]); `None` when a fetch
+    /// may be due, when `options` ask for claims or a refresh, or when the token is not a
+    /// valid header value. The value is built once per token, so that a request costs a
+    /// reference count rather than a copy, a format and a check of the whole token.
+    pub(crate) fn fresh_bearer(&self, scopes: &[&str], options: &TokenRequestOptions) -> Option<http::HeaderValue> {
+        if options.claims.is_some() || options.refresh {
+            return None;
+        }
+        let entry = self.entry(scopes, options.tenant_id.as_deref(), options.enable_cae);
+        let now = self.time.now_utc();
+        let mut state = lock(&entry.state);
+        if !state.fresh(now) {
+            return None;
+        }
+        if state.bearer.is_none() {
+            let token = state.token.as_ref()?;
+            state.bearer =
+                http::HeaderValue::try_from(format!("Bearer {}", token.token.expose())).ok().map(BearerHeader);
+        }
+        state.bearer.as_ref().map(|b| b.0.clone())
     }
 
     fn entry(&self, scopes: &[&str], tenant_id: Option<&str>, cae: bool) -> Arc<Entry> {
+        let canonical = scopes.windows(2).all(|w| w[0] < w[1]);
+        if canonical
+            && let Some((key, entry)) = &*lock(&self.last)
+            && key.is(scopes, tenant_id, cae)
+        {
+            return entry.clone();
+        }
         let mut scopes: Vec<String> = scopes.iter().map(|s| (*s).to_owned()).collect();
         scopes.sort();
         scopes.dedup();
         let key = CacheKey { scopes, tenant_id: tenant_id.map(str::to_owned), cae };
-        lock(&self.entries).entry(key).or_default().clone()
+        let entry = lock(&self.entries).entry(key.clone()).or_default().clone();
+        *lock(&self.last) = Some((key, entry.clone()));
+        entry
     }
 }
 
@@ -268,6 +332,34 @@ mod tests {
 
     fn token(name: &str, time: &ManualTime, valid_for: Duration) -> AccessToken {
         AccessToken::new(name, OffsetDateTime::from(time.components().time_source.now() + valid_for))
+    }
+
+    #[tokio::test]
+    async fn the_bearer_header_follows_the_served_token() {
+        let clock = ManualTime::default();
+        let cache = TokenCache::new(clock.components());
+        let (scopes, options) = (["b", "a"], TokenRequestOptions::default());
+        assert_eq!(cache.fresh_bearer(&scopes, &options), None, "nothing cached");
+        let t1 = token("t1", &clock, Duration::from_secs(3600));
+        cache.get_or_fetch(&scopes, &options, || async { Ok(t1) }).await.unwrap();
+        assert_eq!(cache.fresh_bearer(&scopes, &options).unwrap(), "Bearer t1");
+        assert_eq!(cache.fresh_bearer(&["a", "b", "a"], &options).unwrap(), "Bearer t1", "the same key, any order");
+        let other = TokenRequestOptions { tenant_id: Some("t".into()), ..TokenRequestOptions::default() };
+        assert_eq!(cache.fresh_bearer(&scopes, &other), None, "another tenant");
+        let refresh = TokenRequestOptions { refresh: true, ..TokenRequestOptions::default() };
+        assert_eq!(cache.fresh_bearer(&scopes, &refresh), None, "a forced refresh never takes the shortcut");
+        clock.advance(Duration::from_secs(3599));
+        assert_eq!(cache.fresh_bearer(&scopes, &options), None, "past the refresh point");
+        let t2 = token("t2", &clock, Duration::from_secs(3600));
+        cache.get_or_fetch(&scopes, &options, || async { Ok(t2) }).await.unwrap();
+        assert_eq!(cache.fresh_bearer(&scopes, &options).unwrap(), "Bearer t2", "a new token, a new header");
+        cache.invalidate(&scopes, None);
+        assert_eq!(cache.fresh_bearer(&scopes, &options), None, "invalidated");
+        let t3 = token("t3", &clock, Duration::from_secs(3600));
+        cache.get_or_fetch(&scopes, &options, || async { Ok(t3) }).await.unwrap();
+        assert!(!format!("{cache:?}").contains("t3"), "Debug shows no token, the prepared header included");
+        cache.clear();
+        assert_eq!(cache.fresh_bearer(&scopes, &options), None, "cleared, the shortcut included");
     }
 
     #[tokio::test]

@@ -176,6 +176,12 @@ impl BearerTokenPolicy {
     ) -> Result<Response> {
         let scopes: Vec<&str> = target.scopes.iter().map(String::as_str).collect();
         let options = &target.options;
+        // The cached token's header, prepared once per token; else the full path (which may
+        // fetch, and serves a stale token while a refresh fails).
+        if let Some(value) = self.cache.fresh_bearer(&scopes, options) {
+            request.headers.insert_value(http::header::AUTHORIZATION, value);
+            return crate::policies::policy::next(ctx, request, next).await;
+        }
         let token = self.cache.get_or_fetch(&scopes, options, || self.credential.get_token(&scopes, options)).await?;
         // Not marked sensitive: HPACK then indexes it, as it did before, so that HTTP/2 sends a
         // long token once per connection rather than with every request. A token HTTP does not
