@@ -102,14 +102,14 @@ mod tests {
     use super::*;
     use azkv_pipeline::{Headers, HttpError, StatusCode};
 
-    pub(crate) fn http(status: u16, inner: Option<&str>) -> HttpError {
-        HttpError {
+    pub(crate) fn http(status: u16, inner: Option<&str>) -> Box<HttpError> {
+        Box::new(HttpError {
             status: StatusCode::from_u16(status).unwrap(),
             code: Some("Code".into()),
             message: Some("message".into()),
             inner_code: inner.map(str::to_owned),
             headers: Headers::new(),
-        }
+        })
     }
 
     #[test]

@@ -10,7 +10,8 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// What went wrong with a secrets operation.
 ///
 /// Service errors carry the service's code, inner code and message
-/// ([`ServiceError`]); nothing here ever contains a secret value or a token.
+/// ([`ServiceError`], boxed so that a `Result` stays small); nothing here ever contains a
+/// secret value or a token.
 ///
 /// ```
 /// # fn handle(err: azkv_secrets::Error) {
@@ -29,30 +30,30 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum Error {
     /// 404: no such secret, version or deleted secret.
     #[error("not found: {0}")]
-    NotFound(ServiceError),
+    NotFound(Box<ServiceError>),
     /// 409: for example `ObjectIsDeletedButRecoverable`, or a restore onto an existing name.
     #[error("conflict: {0}")]
-    Conflict(ServiceError),
+    Conflict(Box<ServiceError>),
     /// 401: the credential's token was refused.
     #[error("unauthorized: {0}; {UNAUTHORIZED_HINT}")]
-    Unauthorized(ServiceError),
+    Unauthorized(Box<ServiceError>),
     /// 403: for example `SecretDisabled`, missing permissions, or purge protection.
     #[error("forbidden: {error}{hint}", error = .0, hint = forbidden_hint(.0))]
-    Forbidden(ServiceError),
+    Forbidden(Box<ServiceError>),
     /// 429: throttled even after the retries, with the service's requested wait.
     #[error("throttled: {error}")]
     Throttled {
         /// The service's answer.
-        error: ServiceError,
+        error: Box<ServiceError>,
         /// How long the service asked to wait.
         retry_after: Option<Duration>,
     },
     /// 400: the service refused the request's content.
     #[error("bad request: {0}")]
-    BadRequest(ServiceError),
+    BadRequest(Box<ServiceError>),
     /// Any other error status.
     #[error("service error: {0}")]
-    Service(ServiceError),
+    Service(Box<ServiceError>),
     /// The request did not complete: connection refused or broken, timeout.
     #[error("{error}{hint}", error = .0, hint = transport_hint(.0))]
     Transport(azkv_pipeline::Error),
@@ -167,7 +168,7 @@ impl From<azkv_pipeline::Error> for Error {
         use azkv_pipeline::Error as P;
         match e {
             P::Http(http) => {
-                let http = *http;
+                // Kept boxed, as the pipeline's error holds it: an `Error` stays small to move.
                 match http.status.as_u16() {
                     400 => Self::BadRequest(http),
                     401 => Self::Unauthorized(http),

@@ -38,14 +38,14 @@ pub(crate) enum Fault {
     Panic,
 }
 
-fn http(status: u16, code: &str, inner: Option<&str>) -> HttpError {
-    HttpError {
+fn http(status: u16, code: &str, inner: Option<&str>) -> Box<HttpError> {
+    Box::new(HttpError {
         status: StatusCode::from_u16(status).unwrap(),
         code: Some(code.into()),
         message: Some(format!("{code} (fake)")),
         inner_code: inner.map(str::to_owned),
         headers: Headers::new(),
-    }
+    })
 }
 
 impl Fault {
