@@ -56,9 +56,9 @@ impl SecretIdentifier {
     /// in its segments. On these the URL parser changes nothing, so the result is the same;
     /// anything else (`None`) goes through [`url::Url`]. A property test compares both paths.
     fn parse_plain(input: &str) -> Option<(String, IdentifierKind, &str, Option<&str>)> {
-        let (scheme, rest) = match input.strip_prefix("https://") {
-            Some(rest) => ("https", rest),
-            None => ("http", input.strip_prefix("http://")?),
+        let rest = match input.strip_prefix("https://") {
+            Some(rest) => rest,
+            None => input.strip_prefix("http://")?,
         };
         let slash = rest.find('/')?;
         let (authority, path) = (&rest[..slash], &rest[slash + 1..]);
@@ -92,7 +92,9 @@ impl SecretIdentifier {
             ("deletedsecrets", None) => IdentifierKind::DeletedSecret,
             _ => return None,
         };
-        Some((format!("{scheme}://{authority}"), kind, name, version))
+        // The scheme and authority exactly as written: what the URL parser would give back.
+        let vault_url = input[..input.len() - rest.len() + authority.len()].to_owned();
+        Some((vault_url, kind, name, version))
     }
 
     fn from_parts(
