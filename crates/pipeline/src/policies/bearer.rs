@@ -252,4 +252,38 @@ mod tests {
             assert!(!is_secure_for_tokens(&Url::parse(bad).unwrap()), "{bad}");
         }
     }
+
+    fn token(name: &str, time: &crate::test_util::ManualTime) -> crate::AccessToken {
+        let now = time.components().time_source.now();
+        crate::AccessToken::new(name, time::OffsetDateTime::from(now + std::time::Duration::from_secs(3600)))
+    }
+
+    #[tokio::test]
+    async fn the_bearer_header_follows_the_served_token() {
+        let clock = crate::test_util::ManualTime::default();
+        let cache = TokenCache::new(clock.components());
+        let (scopes, options) = (["b", "a"], TokenRequestOptions::default());
+        assert_eq!(cache.fresh_bearer(&scopes, &options), None, "nothing cached");
+        let t1 = token("t1", &clock);
+        cache.get_or_fetch(&scopes, &options, || async { Ok(t1) }).await.unwrap();
+        assert_eq!(cache.fresh_bearer(&scopes, &options).unwrap(), "Bearer t1");
+        assert_eq!(cache.fresh_bearer(&["a", "b", "a"], &options).unwrap(), "Bearer t1", "the same key, any order");
+        let (tenant, refresh) = (
+            TokenRequestOptions { tenant_id: Some("t".into()), ..options.clone() },
+            TokenRequestOptions { refresh: true, ..options.clone() },
+        );
+        assert_eq!((cache.fresh_bearer(&scopes, &tenant), cache.fresh_bearer(&scopes, &refresh)), (None, None));
+        clock.advance(std::time::Duration::from_secs(3599));
+        assert_eq!(cache.fresh_bearer(&scopes, &options), None, "past the refresh point");
+        let t2 = token("t2", &clock);
+        cache.get_or_fetch(&scopes, &options, || async { Ok(t2) }).await.unwrap();
+        assert_eq!(cache.fresh_bearer(&scopes, &options).unwrap(), "Bearer t2", "a new token, a new header");
+        cache.invalidate(&scopes, None);
+        assert_eq!(cache.fresh_bearer(&scopes, &options), None, "invalidated");
+        let t3 = token("t3", &clock);
+        cache.get_or_fetch(&scopes, &options, || async { Ok(t3) }).await.unwrap();
+        assert!(!format!("{cache:?}").contains("t3"), "Debug shows no token, the prepared header included");
+        cache.clear();
+        assert_eq!(cache.fresh_bearer(&scopes, &options), None, "cleared, the shortcut included");
+    }
 }
