@@ -14,22 +14,6 @@ use azkv_identity::DefaultAzureCredential;
 use azkv_pipeline::HttpClient;
 use azkv_secrets::{SecretClient, SecretClientBuilder};
 
-/// The README's Rust snippets, compiled and run as doc tests
-/// (`cargo test -p examples --doc --all-features`: they use every optional feature).
-#[doc = include_str!("../../README.md")]
-#[cfg(all(doctest, feature = "blocking", feature = "cache", feature = "mock", feature = "test-util"))]
-pub struct ReadmeDoctests;
-
-/// The snippets of `docs/testing.md`, compiled and run as doc tests.
-#[doc = include_str!("../../docs/testing.md")]
-#[cfg(all(doctest, feature = "blocking", feature = "cache", feature = "mock", feature = "test-util"))]
-pub struct TestingGuideDoctests;
-
-/// The snippets of `docs/cache.md`, compiled as doc tests.
-#[doc = include_str!("../../docs/cache.md")]
-#[cfg(all(doctest, feature = "blocking", feature = "cache", feature = "mock", feature = "test-util"))]
-pub struct CacheGuideDoctests;
-
 /// A vault to run an example against.
 #[derive(Debug)]
 pub struct Vault {

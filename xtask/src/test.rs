@@ -14,7 +14,7 @@ struct Step {
 
 /// The workspace's packages that are not published, left out of the steps that check what
 /// crates.io and docs.rs would get.
-const UNPUBLISHED: &[&str] = &["examples", "xtask", "throughput"];
+const UNPUBLISHED: &[&str] = &["examples", "doctests", "xtask", "throughput"];
 
 /// What a step runs: a cargo command line, or a check inside this process.
 enum Action {
@@ -205,7 +205,7 @@ mod tests {
     #[test]
     fn published_steps_leave_out_the_unpublished_packages() {
         let args = |name| STEPS.iter().find(|s| s.name == name).unwrap().cargo_args().join(" ");
-        let excludes = "--workspace --exclude examples --exclude xtask --exclude throughput";
+        let excludes = "--workspace --exclude examples --exclude doctests --exclude xtask --exclude throughput";
         assert_eq!(args("package"), format!("package --allow-dirty {excludes}"));
         assert_eq!(args("docs"), format!("doc --no-deps --all-features {excludes}"));
         assert_eq!(args("tests"), "test --workspace --all-features");
