@@ -57,11 +57,12 @@ pub(crate) fn run(args: BenchArgs) -> anyhow::Result<()> {
     }
     let plan = throughput::Plan::new(quick, args.rounds, args.ops, args.before.clone());
     let path = root.join("docs").join("benchmarks.md");
-    let old = std::fs::read_to_string(&path).unwrap_or_default();
+    // Read when writing, not before the runs: the page may be edited while they last.
+    let current = || std::fs::read_to_string(&path).unwrap_or_default();
     if args.throughput {
         let throughput = throughput::throughput(&cargo, &root, &plan)?;
         write_chart(&root, &throughput)?;
-        let text = throughput_report::splice(&old, &throughput_report::section(&throughput)?);
+        let text = throughput_report::splice(&current(), &throughput_report::section(&throughput)?);
         std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
         println!("==> wrote the throughput section of {}", path.display());
         return Ok(());
@@ -89,7 +90,7 @@ pub(crate) fn run(args: BenchArgs) -> anyhow::Result<()> {
     let startup = startup::startup(&cargo, &root)?;
     let cli = cli::cli_show(&cargo, &root)?;
     let loads = [("before the benchmarks", load_before), ("at the end", report::load_average())];
-    let notes = throughput_report::notes(&old);
+    let notes = throughput_report::notes(&current());
     let mut report = report::render(&results, &commands, &throughput, &startup, &loads, quick, notes.as_deref())?;
     report.push_str(&cli::section(&cli));
     std::fs::write(&path, report).with_context(|| format!("writing {}", path.display()))?;

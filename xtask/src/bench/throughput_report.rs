@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use super::throughput::{CONCURRENCY, CellStats, OPS, TARGETS, Throughput};
+use super::throughput::{BOTH, CONCURRENCY, CellStats, OPS, TARGETS, Throughput};
 
 /// Start of the generated throughput section.
 pub(super) const START: &str = "<!-- throughput: written by `cargo xtask bench` (alone: `--throughput`) -->";
@@ -162,12 +162,34 @@ pub(super) fn section(t: &Throughput) -> anyhow::Result<String> {
     if !t.callgrind.is_empty() {
         writeln!(md, "### 2.3 Instructions per operation (callgrind, concurrency 1, bare server)\n")?;
         writeln!(md, "Counted, not timed: the same on a busy machine as on a quiet one.\n")?;
-        writeln!(md, "| client | get | set | get − raw | set − raw |\n|---|---|---|---|---|")?;
+        writeln!(md, "| client | get | set | get + set | get − raw | set − raw |\n|---|---|---|---|---|---|")?;
         let ir = |client: &str, op: &str| t.callgrind.get(&(client.to_owned(), op.to_owned())).copied();
+        let show = |v: Option<f64>| v.map_or("–".into(), |v| format!("{v:.0}"));
         for &client in CLIENTS {
-            let (Some(g), Some(s)) = (ir(client, "get"), ir(client, "set")) else { continue };
-            let gap = |v: f64, op: &str| ir("raw", op).map_or("–".into(), |r| format!("{:+.0}", v - r));
-            writeln!(md, "| {client} | {g:.0} | {s:.0} | {} | {} |", gap(g, "get"), gap(s, "set"))?;
+            let (g, s) = (ir(client, "get"), ir(client, "set"));
+            let both = ir(client, BOTH).or(g.zip(s).map(|(g, s)| g + s));
+            if both.is_none() {
+                continue;
+            }
+            let gap = |v: Option<f64>, op: &str| match (v, ir("raw", op)) {
+                (Some(v), Some(r)) => format!("{:+.0}", v - r),
+                _ => "–".into(),
+            };
+            writeln!(
+                md,
+                "| {client} | {} | {} | {} | {} | {} |",
+                show(g),
+                show(s),
+                show(both),
+                gap(g, "get"),
+                gap(s, "set")
+            )?;
+        }
+        if t.callgrind.keys().any(|k| k.1 == BOTH) {
+            writeln!(
+                md,
+                "\nA harness from before `BENCH_OPERATIONS` runs get and set in each process: only their sum is counted."
+            )?;
         }
         writeln!(md)?;
     }
