@@ -76,6 +76,8 @@ pub(crate) struct Throughput {
     pub(crate) perf_missing: Option<String>,
     pub(crate) callgrind_command: Option<String>,
     pub(crate) loads: Vec<(&'static str, String)>,
+    /// Cells whose process failed in a round (left out of that cell's median).
+    pub(crate) failures: Vec<String>,
 }
 
 /// Whether `perf stat -e instructions` counts on this machine; `Err` says why not.
@@ -184,6 +186,7 @@ pub(crate) fn throughput(cargo: &str, root: &Path, plan: &Plan) -> anyhow::Resul
     let load_before = super::report::load_average();
     let perf_out = std::env::temp_dir().join(format!("xtask-bench-perf-{}.csv", std::process::id()));
     let mut samples: BTreeMap<CellKey, Vec<CellStats>> = BTreeMap::new();
+    let mut failures = Vec::new();
     for round in 0..plan.rounds {
         println!("==> throughput round {}/{}", round + 1, plan.rounds);
         for &target in TARGETS {
@@ -211,7 +214,15 @@ pub(crate) fn throughput(cargo: &str, root: &Path, plan: &Plan) -> anyhow::Resul
                             command = wrapped;
                         }
                         let what = format!("{} ({target}, {op}, concurrency {c})", client.label);
-                        let out = run_capture(command, &what)?;
+                        // One failed process (a client's own error) costs that sample, not the run.
+                        let out = match run_capture(command, &what) {
+                            Ok(out) => out,
+                            Err(e) => {
+                                eprintln!("    {what}, round {}: {e:#}; sample left out", round + 1);
+                                failures.push(format!("{what}, round {}", round + 1));
+                                continue;
+                            }
+                        };
                         let instructions = perf.is_ok().then(|| read_perf(&perf_out)).flatten();
                         for line in out.lines().filter(|l| l.starts_with('{')) {
                             let v: serde_json::Value =
@@ -320,6 +331,7 @@ pub(crate) fn throughput(cargo: &str, root: &Path, plan: &Plan) -> anyhow::Resul
         perf_missing: perf.err(),
         callgrind_command,
         loads: vec![("before the throughput runs", load_before), ("after them", load_after)],
+        failures,
     })
 }
 

@@ -77,6 +77,9 @@ pub(super) fn section(t: &Throughput) -> anyhow::Result<String> {
     if let Some(c) = &t.callgrind_command {
         writeln!(md, "- Callgrind: {c}")?;
     }
+    if !t.failures.is_empty() {
+        writeln!(md, "- Samples left out (the client's process failed): {}", t.failures.join("; "))?;
+    }
     writeln!(
         md,
         "\nEach cell: {} operations after {} warm-up operations at that concurrency, in a process of its own; the figure is \
