@@ -105,12 +105,9 @@ mod tests {
     }
 
     /// Every dependency is used: a normal one by the crate's own code (`src/`, `build.rs`), a
-    /// dev-dependency by its tests, benches, examples or code. A dependency used where this
-    /// check does not look is listed in `FEATURE_ONLY` with the reason.
+    /// dev-dependency by its tests, benches, examples or code.
     #[test]
     fn every_dependency_is_used() {
-        /// `(package, dependency)`: used where this test does not look (named there).
-        const FEATURE_ONLY: &[(&str, &str)] = &[];
         let root = crate::project_root();
         let mut problems = Vec::new();
         let mut packages: Vec<PathBuf> =
@@ -131,7 +128,7 @@ mod tests {
                 for name in deps.keys() {
                     let renamed = deps[name].get("package").and_then(|p| p.as_str());
                     // The crate's own path to itself (a dev-dependency turning on its features).
-                    if renamed.unwrap_or(name) == package || FEATURE_ONLY.contains(&(package.as_str(), name.as_str())) {
+                    if renamed.unwrap_or(name) == package {
                         continue;
                     }
                     // Packages whose library has another name.
