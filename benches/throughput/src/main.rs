@@ -124,6 +124,50 @@ async fn run(args: &[String]) -> Result<(), String> {
                     })
                     .await?;
                 }
+                ("azkv-transport" | "azkv-pipeline", _) => {
+                    // Layers of azkv alone, to split its cost: `azkv-transport` sends raw's exact
+                    // request through azkv's transport (`HttpClient::execute`); `azkv-pipeline`
+                    // sends the client's request through its whole pipeline (retry, bearer,
+                    // logging) but decodes nothing.
+                    let transport: Arc<dyn azkv_pipeline::HttpClient> = Arc::new(reqwest_client(&target)?);
+                    let pipeline = azkv.pipeline().clone();
+                    let user_agent =
+                        azkv_pipeline::policies::UserAgentPolicy::new("azkv-secrets", azkv_secrets_version(), None)
+                            .value()
+                            .to_owned();
+                    let url: url::Url =
+                        if op == "get" { get_url.parse() } else { set_url.parse() }.map_err(|e| format!("{e}"))?;
+                    let (auth, body, is_get) = (auth.clone(), set_body.clone(), op == "get");
+                    let whole = client == "azkv-pipeline";
+                    driver::measure(client, &target.label, op, &settings, move |_| {
+                        let method = if is_get { azkv_pipeline::Method::GET } else { azkv_pipeline::Method::PUT };
+                        let mut request = azkv_pipeline::Request::new(method, url.clone());
+                        request.headers.insert("accept", "application/json");
+                        if !is_get {
+                            request.headers.insert("content-type", "application/json");
+                            request.body = body.clone();
+                        }
+                        if !whole {
+                            request.headers.insert("authorization", auth.clone());
+                            request.headers.insert("user-agent", user_agent.clone());
+                            request.headers.insert("x-ms-client-request-id", request_id());
+                        }
+                        let (transport, pipeline) = (transport.clone(), pipeline.clone());
+                        async move {
+                            let response = if whole {
+                                pipeline.send(&azkv_pipeline::Context::new(), &mut request).await
+                            } else {
+                                transport.execute(&request).await
+                            }
+                            .map_err(|e| e.to_string())?;
+                            if !response.is_success() || response.body.is_empty() {
+                                return Err(format!("status {}", response.status));
+                            }
+                            Ok(())
+                        }
+                    })
+                    .await?;
+                }
                 ("raw" | "raw-minimal", _) => {
                     // `raw` sends exactly the requests azkv sends: the same headers (User-Agent,
                     // Accept, a fresh x-ms-client-request-id per operation), token and body.

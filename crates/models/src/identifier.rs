@@ -60,31 +60,53 @@ impl SecretIdentifier {
             Some(rest) => rest,
             None => input.strip_prefix("http://")?,
         };
-        let slash = rest.find('/')?;
-        let (authority, path) = (&rest[..slash], &rest[slash + 1..]);
-        let (host, port) = match authority.split_once(':') {
-            Some((host, port)) => (host, Some(port)),
-            None => (authority, None),
-        };
-        if let Some(port) = port
-            && (port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) || port.parse::<u16>().is_err())
-        {
-            return None;
+        let bytes = rest.as_bytes();
+        // The host, one pass: lower-case labels of letters, digits and `-`, none empty, none
+        // punycode (`xn--`); the last one holding a letter and not starting with `0x`.
+        let mut i = 0;
+        let (mut label_start, mut label_has_letter) = (0, false);
+        loop {
+            match bytes.get(i).copied()? {
+                b'a'..=b'z' => label_has_letter = true,
+                b'0'..=b'9' | b'-' => {}
+                b'.' | b':' | b'/' => {
+                    let label = &bytes[label_start..i];
+                    if label.is_empty() || label.starts_with(b"xn--") {
+                        return None;
+                    }
+                    if bytes[i] != b'.' {
+                        if !label_has_letter || label.starts_with(b"0x") {
+                            return None;
+                        }
+                        break;
+                    }
+                    (label_start, label_has_letter) = (i + 1, false);
+                }
+                _ => return None,
+            }
+            i += 1;
         }
-        let label_ok = |l: &str| {
-            !l.is_empty()
-                && !l.starts_with("xn--")
-                && l.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        };
-        let last = host.rsplit('.').next()?;
-        if !host.split('.').all(label_ok) || !last.bytes().any(|b| b.is_ascii_lowercase()) || last.starts_with("0x") {
-            return None;
+        // An optional port: 1 to 5 digits, at most 65535.
+        if bytes[i] == b':' {
+            let digits = bytes[i + 1..].iter().take_while(|b| b.is_ascii_digit()).count();
+            if digits == 0
+                || bytes.get(i + 1 + digits) != Some(&b'/')
+                || rest[i + 1..i + 1 + digits].parse::<u16>().is_err()
+            {
+                return None;
+            }
+            i += 1 + digits;
         }
-        let segment_ok = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        let authority_end = i;
+        let path = &rest[authority_end + 1..];
         let path = path.strip_suffix('/').unwrap_or(path);
-        let mut segments = path.split('/');
-        let (collection, name, version) = (segments.next()?, segments.next()?, segments.next());
-        if segments.next().is_some() || !segment_ok(name) || !version.is_none_or(segment_ok) {
+        let (collection, path) = path.split_once('/')?;
+        let (name, version) = match path.split_once('/') {
+            Some((name, version)) => (name, Some(version)),
+            None => (path, None),
+        };
+        let segment_ok = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        if !segment_ok(name) || !version.is_none_or(segment_ok) {
             return None;
         }
         let kind = match (collection, version) {
@@ -93,7 +115,7 @@ impl SecretIdentifier {
             _ => return None,
         };
         // The scheme and authority exactly as written: what the URL parser would give back.
-        let vault_url = input[..input.len() - rest.len() + authority.len()].to_owned();
+        let vault_url = input[..input.len() - rest.len() + authority_end].to_owned();
         Some((vault_url, kind, name, version))
     }
 
@@ -167,6 +189,20 @@ impl SecretIdentifier {
     /// Whether this is a `/deletedsecrets/` identifier.
     pub fn is_deleted(&self) -> bool {
         self.kind == IdentifierKind::DeletedSecret
+    }
+
+    /// The vault URL, name and version, moved out without copying.
+    ///
+    /// ```
+    /// use azkv_models::SecretIdentifier;
+    ///
+    /// let id = SecretIdentifier::parse("https://myvault.vault.azure.net/secrets/db-password")?;
+    /// let (vault_url, name, version) = id.into_parts();
+    /// assert_eq!((vault_url.as_str(), name.as_str(), version), ("https://myvault.vault.azure.net", "db-password", None));
+    /// # Ok::<(), azkv_models::Error>(())
+    /// ```
+    pub fn into_parts(self) -> (String, String, Option<String>) {
+        (self.vault_url, self.name, self.version)
     }
 }
 

@@ -138,12 +138,22 @@ fn try_match(operation: &'static Operation, segments: &[&str], missing_tail: boo
 }
 
 fn percent_encode(value: &str, out: &mut String) {
-    for byte in value.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let unreserved = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~');
+    let mut rest = value;
+    // Runs of unreserved bytes (a valid name is one run) are copied whole.
+    while !rest.is_empty() {
+        let run = rest.bytes().position(|b| !unreserved(b)).unwrap_or(rest.len());
+        out.push_str(&rest[..run]);
+        let Some(&byte) = rest.as_bytes().get(run) else { break };
+        out.extend(['%', char::from(HEX[usize::from(byte >> 4)]), char::from(HEX[usize::from(byte & 15)])]);
+        // Skips the byte just encoded; the rest may start inside a multi-byte character, so it
+        // is taken as bytes until the next unreserved (ASCII) one.
+        let next = rest.as_bytes()[run + 1..].iter().position(|&b| unreserved(b)).map_or(rest.len(), |p| run + 1 + p);
+        for &b in &rest.as_bytes()[run + 1..next] {
+            out.extend(['%', char::from(HEX[usize::from(b >> 4)]), char::from(HEX[usize::from(b & 15)])]);
         }
+        rest = &rest[next..];
     }
 }
 
@@ -181,5 +191,33 @@ mod tests {
         assert_eq!(percent_decode("%4"), None);
         assert_eq!(percent_decode("%+4"), None);
         assert_eq!(percent_decode("%FF"), None);
+    }
+
+    /// The run-copying encoder agrees with the byte-at-a-time definition.
+    #[test]
+    fn percent_encode_agrees_with_the_definition() {
+        let reference = |value: &str| -> String {
+            value
+                .bytes()
+                .map(|b| {
+                    if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+                        char::from(b).to_string()
+                    } else {
+                        format!("%{b:02X}")
+                    }
+                })
+                .collect()
+        };
+        let pieces = ["", "a", "Z9", "-._~", " ", "/", "%", "ü", "日本", "😀", "a/b", "\u{7f}", "\u{0}"];
+        for x in pieces {
+            for y in pieces {
+                for z in pieces {
+                    let input = format!("{x}{y}{z}");
+                    let mut out = String::new();
+                    percent_encode(&input, &mut out);
+                    assert_eq!(out, reference(&input), "{input:?}");
+                }
+            }
+        }
     }
 }

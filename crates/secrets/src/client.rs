@@ -42,6 +42,8 @@ pub struct SecretClient {
 #[derive(Debug)]
 struct Inner {
     vault_url: Url,
+    /// The vault URL with `?api-version=…`: each request's URL starts as a copy of it.
+    versioned_url: Url,
     api_version: String,
     pipeline: Pipeline,
     poll_interval: Duration,
@@ -106,6 +108,11 @@ impl SecretClient {
         )?;
         Ok(Self {
             inner: Arc::new(Inner {
+                versioned_url: {
+                    let mut url = vault_url.clone();
+                    url.query_pairs_mut().append_pair(operations::API_VERSION_PARAM, &options.api_version);
+                    url
+                },
                 vault_url,
                 api_version: options.api_version,
                 pipeline,
@@ -162,14 +169,11 @@ impl SecretClient {
 
     fn url(&self, op: &Operation, params: &[(&str, &str)], query: &[(&str, &str)]) -> Result<Url> {
         let path = op.fill_path(params)?;
-        let mut url = self.inner.vault_url.clone();
+        // The copy keeps its `api-version` query when the path is set.
+        let mut url = self.inner.versioned_url.clone();
         url.set_path(&path);
-        {
-            let mut pairs = url.query_pairs_mut();
-            pairs.append_pair(operations::API_VERSION_PARAM, &self.inner.api_version);
-            for (k, v) in query {
-                pairs.append_pair(k, v);
-            }
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
         }
         Ok(url)
     }
@@ -183,7 +187,7 @@ impl SecretClient {
             operations::Method::Delete => Method::DELETE,
         };
         let mut request = Request::new(method, self.url(op, params, query)?);
-        request.headers.insert("accept", "application/json");
+        request.headers.insert_value(http::header::ACCEPT, http::HeaderValue::from_static("application/json"));
         Ok(request)
     }
 
@@ -344,7 +348,7 @@ impl SecretClient {
             self.request(&operations::UPDATE_SECRET, &[("secret-name", name), ("secret-version", version)], &[])?;
         request.set_json(&parameters)?;
         let bundle: SecretBundle = self.call_json("update_secret_properties", request).await?;
-        Ok(SecretProperties::from_bundle(&bundle))
+        Ok(SecretProperties::from_bundle(bundle))
     }
 
     /// Deletes a secret (every version). The poller's result is the deleted secret at once;
@@ -356,7 +360,7 @@ impl SecretClient {
         validate_name_version(name, None)?;
         let request = self.request(&operations::DELETE_SECRET, &[("secret-name", name)], &[])?;
         let bundle: DeletedSecretBundle = self.call_json("delete_secret", request).await?;
-        let deleted = DeletedSecret::from_bundle(&bundle);
+        let deleted = DeletedSecret::from_bundle(bundle);
         Ok(if deleted.recovery_id.is_none() {
             Poller::done(deleted)
         } else {
@@ -373,7 +377,7 @@ impl SecretClient {
         validate_name_version(name, None)?;
         let request = self.request(&operations::RECOVER_DELETED_SECRET, &[("secret-name", name)], &[])?;
         let bundle: SecretBundle = self.call_json("recover_deleted_secret", request).await?;
-        Ok(Poller::pending(SecretProperties::from_bundle(&bundle), self.clone(), PollKind::Recover, name.to_owned()))
+        Ok(Poller::pending(SecretProperties::from_bundle(bundle), self.clone(), PollKind::Recover, name.to_owned()))
     }
 
     /// A deleted secret.
@@ -384,7 +388,7 @@ impl SecretClient {
         validate_name_version(name, None)?;
         let request = self.request(&operations::GET_DELETED_SECRET, &[("secret-name", name)], &[])?;
         let bundle: DeletedSecretBundle = self.call_json("get_deleted_secret", request).await?;
-        Ok(DeletedSecret::from_bundle(&bundle))
+        Ok(DeletedSecret::from_bundle(bundle))
     }
 
     /// Deletes a deleted secret for good.
@@ -427,7 +431,7 @@ impl SecretClient {
         let mut request = self.request(&operations::RESTORE_SECRET, &[], &[])?;
         request.set_json(&SecretRestoreParameters { value: backup.to_vec() })?;
         let bundle: SecretBundle = self.call_json("restore_secret_backup", request).await?;
-        Ok(SecretProperties::from_bundle(&bundle))
+        Ok(SecretProperties::from_bundle(bundle))
     }
 }
 

@@ -40,7 +40,7 @@ impl KeyVaultSecret {
 
     pub(crate) fn from_bundle(mut bundle: SecretBundle) -> Self {
         let value = Secret::from(bundle.value.take().unwrap_or_default());
-        let properties = SecretProperties::from_bundle(&bundle);
+        let properties = SecretProperties::from_bundle(bundle);
         Self { name: properties.name.clone(), value, properties }
     }
 }
@@ -99,41 +99,45 @@ pub struct SecretProperties {
     pub previous_version: Option<String>,
 }
 
-/// The [`SecretProperties`] of a wire model (a bundle or an item, deleted or not) from the fields
-/// they all have, with the bundles' `key_id` and `previous_version` (`None` for an item).
+/// The [`SecretProperties`] of a wire model (a bundle or an item, deleted or not), moved out of
+/// the fields they all have, with the bundles' `key_id` and `previous_version` (`None` for an
+/// item).
 macro_rules! properties_of {
-    ($model:expr, $key_id:expr, $previous_version:expr) => {{
-        let m = $model;
+    ($model:ident, $key_id:expr, $previous_version:expr) => {
         SecretProperties::from_parts(
-            m.id.as_deref(),
-            m.attributes.as_ref(),
-            m.tags.as_ref(),
-            m.content_type.as_deref(),
-            m.managed,
+            $model.id,
+            $model.attributes,
+            $model.tags,
+            $model.content_type,
+            $model.managed,
             $key_id,
             $previous_version,
         )
-    }};
+    };
 }
 
 impl SecretProperties {
     #[allow(clippy::too_many_arguments)]
     fn from_parts(
-        id: Option<&str>,
-        attributes: Option<&azkv_models::SecretAttributes>,
-        tags: Option<&std::collections::BTreeMap<String, String>>,
-        content_type: Option<&str>,
+        id: Option<String>,
+        attributes: Option<azkv_models::SecretAttributes>,
+        tags: Option<std::collections::BTreeMap<String, String>>,
+        content_type: Option<String>,
         managed: Option<bool>,
-        key_id: Option<&str>,
-        previous_version: Option<&str>,
+        key_id: Option<String>,
+        previous_version: Option<String>,
     ) -> Self {
-        let parsed = id.and_then(|id| SecretIdentifier::parse(id).ok());
-        let a = attributes.cloned().unwrap_or_default();
+        let parsed = id.as_deref().and_then(|id| SecretIdentifier::parse(id).ok()).map(SecretIdentifier::into_parts);
+        let (vault_url, name, version) = match parsed {
+            Some((vault_url, name, version)) => (Some(vault_url), name, version),
+            None => (None, String::new(), None),
+        };
+        let a = attributes.unwrap_or_default();
         Self {
-            id: id.map(str::to_owned),
-            name: parsed.as_ref().map(|p| p.name().to_owned()).unwrap_or_default(),
-            version: parsed.as_ref().and_then(|p| p.version().map(str::to_owned)),
-            vault_url: parsed.as_ref().map(|p| p.vault_url().to_owned()),
+            id,
+            name,
+            version,
+            vault_url,
             enabled: a.enabled,
             not_before: a.not_before,
             expires_on: a.expires,
@@ -141,19 +145,19 @@ impl SecretProperties {
             updated_on: a.updated,
             recoverable_days: a.recoverable_days,
             recovery_level: a.recovery_level,
-            content_type: content_type.map(str::to_owned),
-            tags: tags.map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default(),
-            key_id: key_id.map(str::to_owned),
+            content_type,
+            tags: tags.map(|t| t.into_iter().collect()).unwrap_or_default(),
+            key_id,
             managed,
-            previous_version: previous_version.map(str::to_owned),
+            previous_version,
         }
     }
 
-    pub(crate) fn from_bundle(b: &SecretBundle) -> Self {
-        properties_of!(b, b.kid.as_deref(), b.previous_version.as_deref())
+    pub(crate) fn from_bundle(b: SecretBundle) -> Self {
+        properties_of!(b, b.kid, b.previous_version)
     }
 
-    pub(crate) fn from_item(i: &SecretItem) -> Self {
+    pub(crate) fn from_item(i: SecretItem) -> Self {
         properties_of!(i, None, None)
     }
 
@@ -184,35 +188,33 @@ impl DeletedSecret {
         &self.properties.name
     }
 
-    pub(crate) fn from_bundle(b: &DeletedSecretBundle) -> Self {
-        let properties = properties_of!(b, b.kid.as_deref(), b.previous_version.as_deref());
-        Self::from_parts(properties, b.recovery_id.as_deref(), b.deleted_date, b.scheduled_purge_date)
+    pub(crate) fn from_bundle(b: DeletedSecretBundle) -> Self {
+        let (recovery_id, deleted_on, purge_on) = (b.recovery_id, b.deleted_date, b.scheduled_purge_date);
+        let properties = properties_of!(b, b.kid, b.previous_version);
+        Self::from_parts(properties, recovery_id, deleted_on, purge_on)
     }
 
-    pub(crate) fn from_item(i: &DeletedSecretItem) -> Self {
-        Self::from_parts(
-            properties_of!(i, None, None),
-            i.recovery_id.as_deref(),
-            i.deleted_date,
-            i.scheduled_purge_date,
-        )
+    pub(crate) fn from_item(i: DeletedSecretItem) -> Self {
+        let (recovery_id, deleted_on, purge_on) = (i.recovery_id, i.deleted_date, i.scheduled_purge_date);
+        Self::from_parts(properties_of!(i, None, None), recovery_id, deleted_on, purge_on)
     }
 
     /// A deleted secret from its `properties` and deletion fields; a name missing from the
     /// properties' identifier is taken from the `recovery_id`.
     fn from_parts(
         mut properties: SecretProperties,
-        recovery_id: Option<&str>,
+        recovery_id: Option<String>,
         deleted_on: Option<OffsetDateTime>,
         scheduled_purge_date: Option<OffsetDateTime>,
     ) -> Self {
         if properties.name.is_empty()
-            && let Some(parsed) = recovery_id.and_then(|r| SecretIdentifier::parse(r).ok())
+            && let Some(parsed) = recovery_id.as_deref().and_then(|r| SecretIdentifier::parse(r).ok())
         {
-            properties.name = parsed.name().to_owned();
-            properties.vault_url = Some(parsed.vault_url().to_owned());
+            let (vault_url, name, _) = parsed.into_parts();
+            properties.name = name;
+            properties.vault_url = Some(vault_url);
         }
-        Self { properties, recovery_id: recovery_id.map(str::to_owned), deleted_on, scheduled_purge_date }
+        Self { properties, recovery_id, deleted_on, scheduled_purge_date }
     }
 }
 

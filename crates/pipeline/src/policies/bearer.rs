@@ -77,8 +77,9 @@ impl TokenTarget {
 /// requested or sent.
 pub trait OnChallenge: Send + Sync + fmt::Debug {
     /// The token `request` needs, when known; `None` sends it first without a token and
-    /// without its body, to learn the target from the `401` challenge.
-    fn target(&self, request: &Request) -> Option<TokenTarget>;
+    /// without its body, to learn the target from the `401` challenge. Called before every
+    /// try, so it hands out a shared target rather than building one.
+    fn target(&self, request: &Request) -> Option<Arc<TokenTarget>>;
 
     /// The token to try after `response`, a `401` to `request`. Refusing (an error) sends no
     /// token: for example when the challenge names a resource that is not the server's own.
@@ -90,22 +91,22 @@ pub trait OnChallenge: Send + Sync + fmt::Debug {
 
 /// The [`OnChallenge`] of a service without a challenge protocol: always the same scopes.
 #[derive(Debug, Clone)]
-pub struct FixedScopes(TokenTarget);
+pub struct FixedScopes(Arc<TokenTarget>);
 
 impl FixedScopes {
     /// Always a token for `scopes`.
     pub fn new(scopes: impl IntoIterator<Item = impl Into<String>>) -> Self {
-        Self(TokenTarget::new(scopes))
+        Self(Arc::new(TokenTarget::new(scopes)))
     }
 }
 
 impl OnChallenge for FixedScopes {
-    fn target(&self, _request: &Request) -> Option<TokenTarget> {
+    fn target(&self, _request: &Request) -> Option<Arc<TokenTarget>> {
         Some(self.0.clone())
     }
 
     fn on_challenge(&self, _request: &Request, _response: &Response) -> Result<TokenTarget> {
-        Ok(self.0.clone())
+        Ok(TokenTarget::clone(&self.0))
     }
 }
 
@@ -174,15 +175,26 @@ impl BearerTokenPolicy {
         next: &[Arc<dyn Policy>],
         target: &TokenTarget,
     ) -> Result<Response> {
-        let scopes: Vec<&str> = target.scopes.iter().map(String::as_str).collect();
+        // One scope (every Key Vault token) needs no vector.
+        let (one, many): ([&str; 1], Vec<&str>);
+        let scopes: &[&str] = match target.scopes.as_slice() {
+            [scope] => {
+                one = [scope.as_str()];
+                &one
+            }
+            all => {
+                many = all.iter().map(String::as_str).collect();
+                &many
+            }
+        };
         let options = &target.options;
         // The cached token's header, prepared once per token; else the full path (which may
         // fetch, and serves a stale token while a refresh fails).
-        if let Some(value) = self.cache.fresh_bearer(&scopes, options) {
+        if let Some(value) = self.cache.fresh_bearer(scopes, options) {
             request.headers.insert_value(http::header::AUTHORIZATION, value);
             return crate::policies::policy::next(ctx, request, next).await;
         }
-        let token = self.cache.get_or_fetch(&scopes, options, || self.credential.get_token(&scopes, options)).await?;
+        let token = self.cache.get_or_fetch(scopes, options, || self.credential.get_token(scopes, options)).await?;
         // Not marked sensitive: HPACK then indexes it, as it did before, so that HTTP/2 sends a
         // long token once per connection rather than with every request. A token HTTP does not
         // allow is set as text, and the transport refuses the request naming the header.
@@ -221,7 +233,7 @@ impl Policy for BearerTokenPolicy {
                 if response.status != StatusCode::UNAUTHORIZED {
                     return Ok(response);
                 }
-                self.challenge.on_challenge(request, &response)?
+                Arc::new(self.challenge.on_challenge(request, &response)?)
             }
         };
         let response = self.send_with_token(ctx, request, next, &target).await?;

@@ -2,7 +2,6 @@
 //! only to a vault the challenge proved. The bearer flow itself (cache, header, https check,
 //! one retry after a rejected token) is the pipeline's `BearerTokenPolicy`.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use azkv_pipeline::policies::{OnChallenge, TokenTarget};
@@ -73,19 +72,30 @@ pub fn verify_resource(vault_host: &str, challenge: &VaultChallenge) -> Result<(
 /// a parent domain of the vault host (unless verification is off). The challenge is cached per
 /// vault (`host:port`), so later requests carry a token at once; a later 401 re-reads it (the
 /// vault may have moved tenant) and the bearer policy retries once with a new token.
+///
+/// A client builds one per vault, so the cache is a short list, looked up without allocating.
 #[derive(Debug)]
 pub struct KeyVaultChallenge {
     verify_resource: bool,
     enable_cae: bool,
-    /// The challenge each vault (`host:port`) answered with.
-    vaults: Mutex<HashMap<String, Arc<VaultChallenge>>>,
+    /// The challenge each vault answered with.
+    vaults: Mutex<Vec<KnownVault>>,
+}
+
+/// One vault's challenge and the token target it stands for.
+#[derive(Debug)]
+struct KnownVault {
+    host: String,
+    port: u16,
+    challenge: Arc<VaultChallenge>,
+    target: Arc<TokenTarget>,
 }
 
 impl KeyVaultChallenge {
     /// The protocol, checking the challenge's resource against the vault host when
     /// `verify_resource` is on, and asking for CAE-capable tokens when `enable_cae` is.
     pub fn new(verify_resource: bool, enable_cae: bool) -> Self {
-        Self { verify_resource, enable_cae, vaults: Mutex::new(HashMap::new()) }
+        Self { verify_resource, enable_cae, vaults: Mutex::new(Vec::new()) }
     }
 
     fn target_of(&self, challenge: &VaultChallenge) -> TokenTarget {
@@ -94,12 +104,22 @@ impl KeyVaultChallenge {
         target
     }
 
-    fn vault_key(request: &Request) -> String {
-        format!("{}:{}", request.url.host_str().unwrap_or_default(), request.url.port_or_known_default().unwrap_or(0))
+    /// The vault `request` goes to: its host and port.
+    fn vault_of(request: &Request) -> (&str, u16) {
+        (request.url.host_str().unwrap_or_default(), request.url.port_or_known_default().unwrap_or(0))
     }
 
-    fn cached(&self, key: &str) -> Option<Arc<VaultChallenge>> {
-        self.vaults.lock().unwrap_or_else(|p| p.into_inner()).get(key).cloned()
+    /// What `vault` answered with last, and its target.
+    fn cached(&self, (host, port): (&str, u16)) -> Option<(Arc<VaultChallenge>, Arc<TokenTarget>)> {
+        let vaults = self.vaults.lock().unwrap_or_else(|p| p.into_inner());
+        let known = vaults.iter().find(|v| v.port == port && v.host == host)?;
+        Some((known.challenge.clone(), known.target.clone()))
+    }
+
+    fn remember(&self, (host, port): (&str, u16), challenge: Arc<VaultChallenge>, target: Arc<TokenTarget>) {
+        let mut vaults = self.vaults.lock().unwrap_or_else(|p| p.into_inner());
+        vaults.retain(|v| !(v.port == port && v.host == host));
+        vaults.push(KnownVault { host: host.to_owned(), port, challenge, target });
     }
 }
 
@@ -110,31 +130,32 @@ impl VaultChallenge {
 }
 
 impl OnChallenge for KeyVaultChallenge {
-    fn target(&self, request: &Request) -> Option<TokenTarget> {
-        self.cached(&Self::vault_key(request)).map(|c| self.target_of(&c))
+    fn target(&self, request: &Request) -> Option<Arc<TokenTarget>> {
+        self.cached(Self::vault_of(request)).map(|(_, target)| target)
     }
 
     fn on_challenge(&self, request: &Request, response: &Response) -> Result<TokenTarget> {
-        let key = Self::vault_key(request);
+        let vault = Self::vault_of(request);
         let parsed = match response.headers.get("www-authenticate") {
             Some(header) => VaultChallenge::parse(header),
             None => Err(Error::credential("the vault answered 401 without a WWW-Authenticate challenge")),
         };
-        let challenge = match (parsed, self.cached(&key)) {
-            (Ok(fresh), Some(known)) if fresh == *known => known,
+        let known = self.cached(vault);
+        let target = match (parsed, known) {
+            (Ok(fresh), Some((challenge, target))) if fresh == *challenge => target,
             (Ok(fresh), _) => {
                 if self.verify_resource {
-                    verify_resource(request.url.host_str().unwrap_or_default(), &fresh)?;
+                    verify_resource(vault.0, &fresh)?;
                 }
-                let fresh = Arc::new(fresh);
-                self.vaults.lock().unwrap_or_else(|p| p.into_inner()).insert(key, fresh.clone());
-                fresh
+                let target = Arc::new(self.target_of(&fresh));
+                self.remember(vault, Arc::new(fresh), target.clone());
+                target
             }
             // A 401 to a token without a usable challenge: keep the vault's known one.
-            (Err(_), Some(known)) => known,
+            (Err(_), Some((_, target))) => target,
             (Err(e), None) => return Err(e),
         };
-        Ok(self.target_of(&challenge))
+        Ok(TokenTarget::clone(&target))
     }
 }
 

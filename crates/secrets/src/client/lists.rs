@@ -6,7 +6,7 @@ impl SecretClient {
     /// The properties of every secret (no values), as a stream of items or pages.
     pub fn list_properties_of_secrets(&self, options: Option<ListOptions>) -> Pager<SecretProperties> {
         self.pager(&operations::GET_SECRETS, &[], options, "list_properties_of_secrets", |body: SecretListResult| {
-            (body.value.iter().map(SecretProperties::from_item).collect(), body.next_link)
+            (body.value.into_iter().map(SecretProperties::from_item).collect(), body.next_link)
         })
     }
 
@@ -24,7 +24,9 @@ impl SecretClient {
             &[("secret-name", name)],
             options,
             "list_properties_of_secret_versions",
-            |body: SecretListResult| (body.value.iter().map(SecretProperties::from_item).collect(), body.next_link),
+            |body: SecretListResult| {
+                (body.value.into_iter().map(SecretProperties::from_item).collect(), body.next_link)
+            },
         )
     }
 
@@ -35,7 +37,9 @@ impl SecretClient {
             &[],
             options,
             "list_deleted_secrets",
-            |body: DeletedSecretListResult| (body.value.iter().map(DeletedSecret::from_item).collect(), body.next_link),
+            |body: DeletedSecretListResult| {
+                (body.value.into_iter().map(DeletedSecret::from_item).collect(), body.next_link)
+            },
         )
     }
 
