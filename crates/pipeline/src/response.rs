@@ -51,7 +51,12 @@ impl Response {
     /// # Errors
     /// [`Error::Decode`] naming the target type; the message quotes no body content.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
-        serde_json::from_slice(&self.body).map_err(|e| Error::Decode {
+        // Checking the UTF-8 once, for the whole body, is cheaper than string by string.
+        let decoded = match std::str::from_utf8(&self.body) {
+            Ok(text) => serde_json::from_str(text),
+            Err(_) => serde_json::from_slice(&self.body),
+        };
+        decoded.map_err(|e| Error::Decode {
             what: std::any::type_name::<T>().rsplit("::").next().unwrap_or("body").to_owned(),
             message: format!("{} at line {} column {}", classify(&e), e.line(), e.column()),
             source: None,

@@ -18,13 +18,15 @@ pub struct RequestIdPolicy;
 #[async_trait]
 impl Policy for RequestIdPolicy {
     async fn send(&self, ctx: &Context, request: &mut Request, next: &[Arc<dyn Policy>]) -> Result<Response> {
+        /// The name, checked once at compile time rather than on every request.
+        const NAME: http::HeaderName = http::HeaderName::from_static(CLIENT_REQUEST_ID);
         if let Some(id) = ctx.client_request_id() {
             request.headers.insert(CLIENT_REQUEST_ID, id);
-        } else if !request.headers.contains(CLIENT_REQUEST_ID) {
+        } else if !request.headers.as_header_map().contains_key(&NAME) {
             let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
             let id = crate::fast_rand::request_uuid().hyphenated().encode_lower(&mut text);
             let value = http::HeaderValue::from_str(id).expect("a UUID is a valid header value");
-            request.headers.insert_value(http::HeaderName::from_static(CLIENT_REQUEST_ID), value);
+            request.headers.insert_value(NAME, value);
         }
         crate::policies::policy::next(ctx, request, next).await
     }

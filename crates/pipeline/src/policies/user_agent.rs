@@ -44,7 +44,7 @@ impl UserAgentPolicy {
 #[async_trait]
 impl Policy for UserAgentPolicy {
     async fn send(&self, ctx: &Context, request: &mut Request, next: &[Arc<dyn Policy>]) -> Result<Response> {
-        if !request.headers.contains("user-agent") {
+        if !request.headers.as_header_map().contains_key(http::header::USER_AGENT) {
             match &self.header {
                 Some(header) => request.headers.insert_value(http::header::USER_AGENT, header.clone()),
                 None => request.headers.insert("user-agent", self.value.clone()),
