@@ -269,7 +269,14 @@ pub(crate) fn throughput(cargo: &str, root: &Path, plan: &Plan) -> anyhow::Resul
              instructions per operation = (Ir at {large} − Ir at {small}) / {}",
             large - small
         ));
-        for client in clients.iter().filter(|c| c.label != "raw-minimal") {
+        // azkv's layers alone, counted here only (not in the timed rounds): raw reqwest's
+        // request through azkv's transport, then through the whole pipeline without decoding.
+        let layers = ["azkv-transport", "azkv-pipeline"].map(|label| Client {
+            label,
+            program: bin("throughput"),
+            args: vec!["run", "--clients", label],
+        });
+        for client in clients.iter().filter(|c| c.label != "raw-minimal").chain(&layers) {
             for &op in OPS {
                 // A harness from before `BENCH_OPERATIONS` runs both operations: counted once, as
                 // `get+set`.

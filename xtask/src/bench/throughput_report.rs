@@ -21,6 +21,11 @@ pub(super) const CHART: &str = "benchmarks-throughput.svg";
 /// Clients in table order.
 const CLIENTS: &[&str] = &["azkv-before", "azkv", "raw", "raw-minimal", "microsoft"];
 
+/// azkv's layers, counted by callgrind only: `azkv-transport` (raw reqwest's request through
+/// azkv's transport) and `azkv-pipeline` (the client's request through the whole pipeline,
+/// nothing decoded).
+const LAYERS: &[&str] = &["azkv-transport", "azkv-pipeline"];
+
 fn target_title(target: &str) -> &'static str {
     if target == "bare" {
         "the bare fixed-response server (`throughput serve-bare`)"
@@ -168,7 +173,7 @@ pub(super) fn section(t: &Throughput) -> anyhow::Result<String> {
         writeln!(md, "| client | get | set | get + set | get − raw | set − raw |\n|---|---|---|---|---|---|")?;
         let ir = |client: &str, op: &str| t.callgrind.get(&(client.to_owned(), op.to_owned())).copied();
         let show = |v: Option<f64>| v.map_or("–".into(), |v| format!("{v:.0}"));
-        for &client in CLIENTS {
+        for &client in CLIENTS.iter().chain(LAYERS) {
             let (g, s) = (ir(client, "get"), ir(client, "set"));
             let both = ir(client, BOTH).or(g.zip(s).map(|(g, s)| g + s));
             if both.is_none() {
@@ -186,6 +191,15 @@ pub(super) fn section(t: &Throughput) -> anyhow::Result<String> {
                 show(both),
                 gap(g, "get"),
                 gap(s, "set")
+            )?;
+        }
+        if LAYERS.iter().any(|l| t.callgrind.keys().any(|k| k.0 == *l)) {
+            writeln!(
+                md,
+                "\n`azkv-transport` is raw reqwest's request sent through azkv's transport (`HttpClient::execute`); \
+                 `azkv-pipeline` is the client's request through azkv's whole pipeline (retry, request id, bearer, \
+                 logging), the response not decoded. From raw to azkv-transport to azkv-pipeline to azkv, each \
+                 row adds one layer."
             )?;
         }
         if t.callgrind.keys().any(|k| k.1 == BOTH) {
