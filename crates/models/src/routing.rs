@@ -26,18 +26,20 @@ impl Operation {
             return Err(Error::UnknownPathParam { operation: self.id.as_str(), name: (*name).to_owned() });
         }
         let mut path = String::with_capacity(self.path.len() + 32);
-        for segment in self.path.split('/').skip(1) {
-            path.push('/');
-            match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-                Some(param) => {
-                    let (_, value) = params.iter().find(|(name, _)| *name == param).ok_or_else(|| {
-                        Error::MissingPathParam { operation: self.id.as_str(), name: param.to_owned() }
-                    })?;
-                    percent_encode(value, &mut path);
-                }
-                None => path.push_str(segment),
-            }
+        // Literal text is copied as it is; each `{param}` is replaced by its encoded value.
+        let mut rest = self.path;
+        while let Some(open) = rest.find('{') {
+            let close = rest[open..].find('}').map_or(rest.len(), |c| open + c);
+            path.push_str(&rest[..open]);
+            let param = &rest[open + 1..close];
+            let (_, value) = params
+                .iter()
+                .find(|(name, _)| *name == param)
+                .ok_or_else(|| Error::MissingPathParam { operation: self.id.as_str(), name: param.to_owned() })?;
+            percent_encode(value, &mut path);
+            rest = rest.get(close + 1..).unwrap_or_default();
         }
+        path.push_str(rest);
         Ok(path)
     }
 
