@@ -5,6 +5,7 @@ pub mod base64url;
 mod error;
 mod generated;
 mod identifier;
+mod open_enum;
 mod redact;
 mod routing;
 pub mod validation;

@@ -168,14 +168,17 @@ impl SecretClient {
     }
 
     fn url(&self, op: &Operation, params: &[(&str, &str)], query: &[(&str, &str)]) -> Result<Url> {
-        let path = op.fill_path(params)?;
-        // The copy keeps its `api-version` query when the path is set.
-        let mut url = self.inner.versioned_url.clone();
-        url.set_path(&path);
-        if !query.is_empty() {
-            url.query_pairs_mut().extend_pairs(query);
-        }
-        Ok(url)
+        let base = &self.inner.versioned_url;
+        url_cache::url(base, op.id.as_str(), params, query, || {
+            let path = op.fill_path(params)?;
+            // The copy keeps its `api-version` query when the path is set.
+            let mut url = base.clone();
+            url.set_path(&path);
+            if !query.is_empty() {
+                url.query_pairs_mut().extend_pairs(query);
+            }
+            Ok(url)
+        })
     }
 
     fn request(&self, op: &Operation, params: &[(&str, &str)], query: &[(&str, &str)]) -> Result<Request> {
@@ -452,6 +455,7 @@ fn validate_name_version(name: &str, version: Option<&str>) -> Result<()> {
 }
 
 mod lists;
+mod url_cache;
 
 #[cfg(test)]
 mod tests {

@@ -176,5 +176,5 @@ fn render_enum(out: &mut String, e: &Enum) {
 
     writeln!(out, "impl<'de> Deserialize<'de> for {name} {{").unwrap();
     out.push_str("    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {\n");
-    out.push_str("        String::deserialize(deserializer).map(Self::from)\n    }\n}\n");
+    out.push_str("        crate::open_enum::deserialize(deserializer)\n    }\n}\n");
 }

@@ -462,7 +462,7 @@ impl Serialize for DeletionRecoveryLevel {
 
 impl<'de> Deserialize<'de> for DeletionRecoveryLevel {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        String::deserialize(deserializer).map(Self::from)
+        crate::open_enum::deserialize(deserializer)
     }
 }
 
@@ -536,6 +536,6 @@ impl Serialize for ContentType {
 
 impl<'de> Deserialize<'de> for ContentType {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        String::deserialize(deserializer).map(Self::from)
+        crate::open_enum::deserialize(deserializer)
     }
 }
