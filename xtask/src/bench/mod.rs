@@ -90,8 +90,11 @@ pub(crate) fn run(args: BenchArgs) -> anyhow::Result<()> {
     let startup = startup::startup(&cargo, &root)?;
     let cli = cli::cli_show(&cargo, &root)?;
     let loads = [("before the benchmarks", load_before), ("at the end", report::load_average())];
-    let notes = throughput_report::notes(&current());
-    let mut report = report::render(&results, &commands, &throughput, &startup, &loads, quick, notes.as_deref())?;
+    let page = current();
+    let throughput_notes = throughput_report::notes(&page);
+    let startup_notes = throughput_report::kept(&page, report::STARTUP_NOTES.0, report::STARTUP_NOTES.1);
+    let notes = report::Notes { throughput: throughput_notes.as_deref(), startup: startup_notes.as_deref() };
+    let mut report = report::render(&results, &commands, &throughput, &startup, &loads, quick, notes)?;
     report.push_str(&cli::section(&cli));
     std::fs::write(&path, report).with_context(|| format!("writing {}", path.display()))?;
     println!("==> wrote {}", path.display());

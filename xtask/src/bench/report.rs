@@ -46,6 +46,18 @@ fn format_ns(ns: f64) -> String {
     }
 }
 
+/// Start and end of the hand-written notes under section 4, kept as they are by every run.
+pub(super) const STARTUP_NOTES: (&str, &str) =
+    ("<!-- startup-notes: written by hand, kept by `cargo xtask bench` -->", "<!-- /startup-notes -->");
+
+/// Hand-written blocks of the current page that a full run keeps: after the throughput
+/// section, and after the start-up figures.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Notes<'a> {
+    pub(super) throughput: Option<&'a str>,
+    pub(super) startup: Option<&'a str>,
+}
+
 pub(super) fn render(
     results: &[(String, f64)],
     commands: &[String],
@@ -53,7 +65,7 @@ pub(super) fn render(
     startup: &Startup,
     loads: &[(&str, String)],
     quick: bool,
-    notes: Option<&str>,
+    notes: Notes<'_>,
 ) -> anyhow::Result<String> {
     let mut md = String::new();
     writeln!(md, "# Benchmarks\n")?;
@@ -88,7 +100,7 @@ pub(super) fn render(
 
     writeln!(md)?;
     md.push_str(&super::throughput_report::section(throughput)?);
-    if let Some(notes) = notes {
+    if let Some(notes) = notes.throughput {
         writeln!(md, "\n{notes}")?;
     }
 
@@ -109,6 +121,9 @@ pub(super) fn render(
     )?;
     if let Some(w) = &startup.rustc_wrapper {
         writeln!(md, "\nThe build ran with `RUSTC_WRAPPER={w}`, which may have served cached artifacts.")?;
+    }
+    if let Some(notes) = notes.startup {
+        writeln!(md, "\n{notes}")?;
     }
     cache_section(&mut md, results)?;
     Ok(md)

@@ -53,8 +53,14 @@ pub(super) fn splice(text: &str, section: &str) -> String {
 
 /// The hand-written notes block of `text`, markers included, if it has one.
 pub(super) fn notes(text: &str) -> Option<String> {
-    let (a, b) = (text.find(NOTES_START)?, text.find(NOTES_END)?);
-    (b > a).then(|| text[a..b + NOTES_END.len()].to_owned())
+    kept(text, NOTES_START, NOTES_END)
+}
+
+/// The block of `text` from `start` to `end`, markers included, if it has one.
+pub(super) fn kept(text: &str, start: &str, end: &str) -> Option<String> {
+    let a = text.find(start)?;
+    let b = a + text[a..].find(end)?;
+    Some(text[a..b + end.len()].to_owned())
 }
 
 /// The generated section, markers included.
@@ -264,4 +270,17 @@ pub(super) fn section(t: &Throughput) -> anyhow::Result<String> {
     }
     writeln!(md, "{END}")?;
     Ok(md)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::kept;
+
+    #[test]
+    fn a_kept_block_runs_from_its_start_to_the_first_end_after_it() {
+        let page = "a <!-- /n --> b <!-- n --> hand <!-- /n --> c <!-- /n -->";
+        assert_eq!(kept(page, "<!-- n -->", "<!-- /n -->").as_deref(), Some("<!-- n --> hand <!-- /n -->"));
+        assert_eq!(kept("<!-- n --> no end", "<!-- n -->", "<!-- /n -->"), None);
+        assert_eq!(kept("no start <!-- /n -->", "<!-- n -->", "<!-- /n -->"), None);
+    }
 }
