@@ -109,11 +109,10 @@ impl KeyVaultChallenge {
         (request.url.host_str().unwrap_or_default(), request.url.port_or_known_default().unwrap_or(0))
     }
 
-    /// What `vault` answered with last, and its target.
-    fn cached(&self, (host, port): (&str, u16)) -> Option<(Arc<VaultChallenge>, Arc<TokenTarget>)> {
+    /// `pick` of what `vault` answered with last.
+    fn cached<T>(&self, (host, port): (&str, u16), pick: impl FnOnce(&KnownVault) -> T) -> Option<T> {
         let vaults = self.vaults.lock().unwrap_or_else(|p| p.into_inner());
-        let known = vaults.iter().find(|v| v.port == port && v.host == host)?;
-        Some((known.challenge.clone(), known.target.clone()))
+        vaults.iter().find(|v| v.port == port && v.host == host).map(pick)
     }
 
     fn remember(&self, (host, port): (&str, u16), challenge: Arc<VaultChallenge>, target: Arc<TokenTarget>) {
@@ -131,7 +130,7 @@ impl VaultChallenge {
 
 impl OnChallenge for KeyVaultChallenge {
     fn target(&self, request: &Request) -> Option<Arc<TokenTarget>> {
-        self.cached(Self::vault_of(request)).map(|(_, target)| target)
+        self.cached(Self::vault_of(request), |known| known.target.clone())
     }
 
     fn on_challenge(&self, request: &Request, response: &Response) -> Result<TokenTarget> {
@@ -140,7 +139,7 @@ impl OnChallenge for KeyVaultChallenge {
             Some(header) => VaultChallenge::parse(header),
             None => Err(Error::credential("the vault answered 401 without a WWW-Authenticate challenge")),
         };
-        let known = self.cached(vault);
+        let known = self.cached(vault, |known| (known.challenge.clone(), known.target.clone()));
         let target = match (parsed, known) {
             (Ok(fresh), Some((challenge, target))) if fresh == *challenge => target,
             (Ok(fresh), _) => {
