@@ -63,8 +63,8 @@ fn error_response(e: &ApiError) -> Response<Body> {
     response(e.status, Some(serde_json::to_vec(&e.body()).unwrap_or_default()), &e.headers)
 }
 
-fn reply_response(r: Reply) -> Response<Body> {
-    response(r.status, r.body, &[])
+fn reply_response((status, reply): (StatusCode, Reply)) -> Response<Body> {
+    response(status, reply.body, &[])
 }
 
 /// Runs `f` on the blocking pool when writes fsync, inline otherwise.

@@ -106,6 +106,6 @@ pub(super) fn purge(app: &App, ctx: &Ctx, route: &RouteMatch) -> Result<Reply, A
                  service will automatically purge it after the retention period has passed.",
             ));
         }
-        Ok((Some(Mutation::Purge { vault: ctx.vault.clone(), key: k }), Reply::no_content()))
+        Ok((Some(Mutation::Purge { vault: ctx.vault.clone(), key: k }), Reply::empty()))
     })
 }
