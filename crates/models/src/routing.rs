@@ -142,20 +142,18 @@ fn try_match(operation: &'static Operation, segments: &[&str], missing_tail: boo
 fn percent_encode(value: &str, out: &mut String) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let unreserved = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~');
-    let mut rest = value;
-    // Runs of unreserved bytes (a valid name is one run) are copied whole.
-    while !rest.is_empty() {
-        let run = rest.bytes().position(|b| !unreserved(b)).unwrap_or(rest.len());
-        out.push_str(&rest[..run]);
-        let Some(&byte) = rest.as_bytes().get(run) else { break };
-        out.extend(['%', char::from(HEX[usize::from(byte >> 4)]), char::from(HEX[usize::from(byte & 15)])]);
-        // Skips the byte just encoded; the rest may start inside a multi-byte character, so it
-        // is taken as bytes until the next unreserved (ASCII) one.
-        let next = rest.as_bytes()[run + 1..].iter().position(|&b| unreserved(b)).map_or(rest.len(), |p| run + 1 + p);
-        for &b in &rest.as_bytes()[run + 1..next] {
+    let bytes = value.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        // A run of unreserved bytes (a valid name is one run) is copied whole. They are ASCII,
+        // so both ends of the run are character boundaries.
+        let run_end = bytes[i..].iter().position(|&b| !unreserved(b)).map_or(bytes.len(), |p| i + p);
+        out.push_str(&value[i..run_end]);
+        i = run_end;
+        while let Some(&b) = bytes.get(i).filter(|&&b| !unreserved(b)) {
             out.extend(['%', char::from(HEX[usize::from(b >> 4)]), char::from(HEX[usize::from(b & 15)])]);
+            i += 1;
         }
-        rest = &rest[next..];
     }
 }
 
