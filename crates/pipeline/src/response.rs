@@ -140,4 +140,18 @@ mod tests {
         assert!(text.contains("truncated JSON"), "{text}");
         assert!(!text.contains("s3cr3t"), "{text}");
     }
+
+    /// A body that is not UTF-8 takes the byte path and fails as it always did: a decode
+    /// error at the bad byte, quoting nothing; a UTF-8 body decodes as before.
+    #[test]
+    fn a_body_that_is_not_utf8_is_a_decode_error_at_its_position() {
+        let bad = bytes::Bytes::from_static(b"{\"value\": \"s3cr3t\xff\"}");
+        let err = Response::new(StatusCode::OK, Headers::new(), bad).json::<serde_json::Value>().unwrap_err();
+        let text = err.to_string();
+        assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+        assert!(text.contains("line 1 column"), "{text}");
+        assert!(!text.contains("s3cr3t"), "{text}");
+        let good = Response::new(StatusCode::OK, Headers::new(), r#"{"value": "h\u00e9 ü"}"#);
+        assert_eq!(good.json::<serde_json::Value>().unwrap()["value"], "hé ü");
+    }
 }
