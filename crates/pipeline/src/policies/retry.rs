@@ -264,6 +264,11 @@ impl Policy for RetryPolicy {
     async fn send(&self, ctx: &Context, request: &mut Request, next: &[Arc<dyn Policy>]) -> Result<Response> {
         let start = self.time.time_source.now();
         let (mut retry, mut connection_retries) = (0u32, 0u32);
+        // Each try sends `request` itself (it has the spare header capacity the client gave it,
+        // so the policies below insert without regrowing) while an untouched copy waits; the
+        // guard puts that copy back when the call ends, is cancelled, or tries again, so every
+        // try starts from the request as received and the caller gets it back unchanged.
+        let mut request = Pristine::new(request);
         loop {
             let left = self.remaining(start, ctx.deadline());
             if left.is_zero() {
@@ -274,20 +279,23 @@ impl Policy for RetryPolicy {
                 )));
             }
             let try_ctx = ctx.clone().with_attempt(retry + 1);
-            let mut attempt = request.clone();
             let limit = self.options.per_try_timeout.min(left);
             // So that arming this try's timeout does not wake the I/O driver (see the module).
             super::timer_anchor::ensure(limit);
-            let outcome =
-                match tokio::time::timeout(limit, crate::policies::policy::next(&try_ctx, &mut attempt, next)).await {
-                    Ok(outcome) => outcome,
-                    Err(_) => Err(Error::timeout(format!(
-                        "no response from {} within {limit:?}",
-                        crate::transport::host_port(&request.url)
-                    ))),
-                };
+            let outcome = match tokio::time::timeout(
+                limit,
+                crate::policies::policy::next(&try_ctx, request.sent(), next),
+            )
+            .await
+            {
+                Ok(outcome) => outcome,
+                Err(_) => Err(Error::timeout(format!(
+                    "no response from {} within {limit:?}",
+                    crate::transport::host_port(&request.url)
+                ))),
+            };
             let seen =
-                Attempt { request: &attempt, outcome: &outcome, number: retry + 1, now: self.time.time_source.now() };
+                Attempt { request: &request, outcome: &outcome, number: retry + 1, now: self.time.time_source.now() };
             let within = retry < self.options.max_retries;
             let server_delay = match self.options.classifier.classify(&seen) {
                 RetryKind::Transient(delay) if within => delay,
@@ -295,7 +303,7 @@ impl Policy for RetryPolicy {
                     connection_retries += 1;
                     None
                 }
-                RetryKind::OutcomeUnknown => return outcome.map_err(|e| outcome_unknown(request, e)),
+                RetryKind::OutcomeUnknown => return outcome.map_err(|e| outcome_unknown(&request, e)),
                 _ => return outcome,
             };
             let delay = self.options.backoff(retry, jitter()).max(server_delay.unwrap_or_default());
@@ -306,6 +314,47 @@ impl Policy for RetryPolicy {
             tracing::debug!(attempt = retry + 1, ?delay, "retrying");
             self.time.sleep.sleep(delay).await;
             retry += 1;
+        }
+    }
+}
+
+/// The request a retry policy was given, lent to one try at a time: [`Pristine::sent`] hands
+/// out the request itself after restoring it from the copy taken on entry (from the second try
+/// on), and dropping the guard restores it for the caller.
+struct Pristine<'a> {
+    request: &'a mut Request,
+    copy: Request,
+    dirty: bool,
+}
+
+impl<'a> Pristine<'a> {
+    fn new(request: &'a mut Request) -> Self {
+        let copy = request.clone();
+        Self { request, copy, dirty: false }
+    }
+
+    /// The request for the next try, as the policy received it.
+    fn sent(&mut self) -> &mut Request {
+        if std::mem::replace(&mut self.dirty, true) {
+            *self.request = self.copy.clone();
+        }
+        self.request
+    }
+}
+
+impl std::ops::Deref for Pristine<'_> {
+    type Target = Request;
+
+    /// The request as the last try left it (as received before the first).
+    fn deref(&self) -> &Request {
+        self.request
+    }
+}
+
+impl Drop for Pristine<'_> {
+    fn drop(&mut self) {
+        if self.dirty {
+            std::mem::swap(self.request, &mut self.copy);
         }
     }
 }

@@ -293,3 +293,65 @@ async fn a_temporary_resolver_failure_is_retried_once() {
     assert_eq!((lookups, sleeps.len()), (2, 1));
     assert!(err.to_string().contains("no resolver answered"), "{err}");
 }
+
+/// A per-try policy that appends a header and rewrites the URL, as a careless custom policy
+/// might: each try must still start from the request as the retry policy received it.
+fn careless_policy() -> std::sync::Arc<dyn azkv_pipeline::Policy> {
+    std::sync::Arc::new(azkv_pipeline::test_util::FnPolicy::new(|request| {
+        request.headers.append("x-try", "1");
+        request.url.set_path("/rewritten");
+    }))
+}
+
+#[tokio::test]
+async fn every_try_starts_from_the_request_as_received_and_the_caller_gets_it_back() {
+    let replay = std::sync::Arc::new(azkv_pipeline::test_util::ReplayTransport::new());
+    replay.push_status(StatusCode::BAD_GATEWAY, Default::default());
+    replay.push_status(StatusCode::BAD_GATEWAY, Default::default());
+    replay.push_status(StatusCode::OK, Default::default());
+    let time = ManualTime::default();
+    let pipeline =
+        crate::support::pipeline_over(replay.clone(), RetryOptions::default(), &time, vec![careless_policy()]);
+    let mut req = Request::new(Method::GET, "https://h/x".parse().unwrap());
+    req.headers.insert("x-mine", "kept");
+    assert_eq!(pipeline.send(&Context::new(), &mut req).await.unwrap().status, StatusCode::OK);
+
+    let sent = replay.requests();
+    assert_eq!(sent.len(), 3);
+    for (i, r) in sent.iter().enumerate() {
+        assert_eq!(r.headers.get_all("x-try").count(), 1, "try {}: {:?}", i + 1, r.headers);
+        assert_eq!(r.headers.get("x-mine"), Some("kept"));
+        assert_eq!(r.url.path(), "/rewritten");
+    }
+    // What the policies below the retry policy did is gone from the caller's request.
+    assert_eq!(req.url.path(), "/x");
+    assert!(!req.headers.contains("x-try") && !req.headers.contains("authorization"), "{:?}", req.headers);
+    assert_eq!(req.headers.get("x-mine"), Some("kept"));
+}
+
+/// A transport that never answers.
+#[derive(Debug)]
+struct Silent;
+
+#[async_trait::async_trait]
+impl azkv_pipeline::HttpClient for Silent {
+    async fn execute(&self, _request: &Request) -> azkv_pipeline::Result<azkv_pipeline::Response> {
+        std::future::pending().await
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_call_cancelled_mid_try_leaves_the_callers_request_as_it_was() {
+    let time = ManualTime::default();
+    let pipeline = crate::support::pipeline_over(
+        std::sync::Arc::new(Silent),
+        RetryOptions::default(),
+        &time,
+        vec![careless_policy()],
+    );
+    let mut req = Request::new(Method::GET, "https://h/x".parse().unwrap());
+    let cancelled = tokio::time::timeout(Duration::from_millis(10), pipeline.send(&Context::new(), &mut req)).await;
+    assert!(cancelled.is_err(), "the try was still waiting when the call was dropped");
+    assert_eq!(req.url.path(), "/x");
+    assert!(!req.headers.contains("x-try"), "{:?}", req.headers);
+}
