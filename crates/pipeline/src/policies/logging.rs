@@ -3,8 +3,6 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use async_trait::async_trait;
-
 use crate::redact::{self, DEFAULT_ALLOWED_HEADERS, DEFAULT_ALLOWED_QUERY};
 use crate::{Context, Policy, Request, Response, Result};
 
@@ -78,13 +76,18 @@ impl std::fmt::Debug for Shown {
     }
 }
 
-#[async_trait]
-impl Policy for LoggingPolicy {
-    async fn send(&self, ctx: &Context, request: &mut Request, next: &[Arc<dyn Policy>]) -> Result<Response> {
-        // Nothing to format when no subscriber wants these events: keep the hot path free.
-        if !tracing::enabled!(tracing::Level::DEBUG) {
-            return crate::policies::policy::next(ctx, request, next).await;
-        }
+// Nothing to format when no subscriber wants these events: the next policy's future is
+// handed back as it is, and the policy costs one check.
+crate::policies::policy::impl_policy_without_future!(LoggingPolicy, |this, ctx, request, next| {
+    if tracing::enabled!(tracing::Level::DEBUG) {
+        Box::pin(this.send_logged(ctx, request, next))
+    } else {
+        crate::policies::policy::next(ctx, request, next)
+    }
+});
+
+impl LoggingPolicy {
+    async fn send_logged(&self, ctx: &Context, request: &mut Request, next: &[Arc<dyn Policy>]) -> Result<Response> {
         let query: Vec<&str> = self.query.iter().map(String::as_str).collect();
         let url = redact::redact_url(&request.url, &query);
         let log_body = ctx.log_body().unwrap_or(self.log_bodies);

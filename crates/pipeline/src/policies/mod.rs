@@ -14,7 +14,7 @@ pub use bearer::{
     is_secure_for_tokens,
 };
 pub use logging::{LoggingOptions, LoggingPolicy};
-pub use policy::next;
+pub use policy::{PolicyFuture, next};
 pub use request_id::{CLIENT_REQUEST_ID, RequestIdPolicy};
 pub use retry::{
     Attempt, ClassifyRetry, DefaultRetryClassifier, RetryKind, RetryMode, RetryOptions, RetryPolicy,

@@ -40,6 +40,38 @@ pub trait Policy: Send + Sync + fmt::Debug {
     async fn send(&self, ctx: &Context, request: &mut Request, next: &[Arc<dyn Policy>]) -> Result<Response>;
 }
 
+/// The future [`Policy::send`] returns: what `#[async_trait]` makes of `async fn send`, and
+/// what [`next`] hands back.
+pub type PolicyFuture<'a> = Pin<Box<dyn Future<Output = Result<Response>> + Send + 'a>>;
+
+/// Implements [`Policy`] for a built-in policy that has nothing to do once the response is
+/// back, so needs no future of its own: the closure-like body runs when the policy is called
+/// and returns the future to hand back, usually [`next`]'s (the next policy's own). The
+/// lifetimes are the ones `#[async_trait]` gives `Policy::send`.
+macro_rules! impl_policy_without_future {
+    ($policy:ty, |$this:ident, $ctx:ident, $request:ident, $next:ident| $body:block) => {
+        impl $crate::Policy for $policy {
+            fn send<'p, 'c, 'r, 'n, 'f>(
+                &'p self,
+                $ctx: &'c $crate::Context,
+                $request: &'r mut $crate::Request,
+                $next: &'n [std::sync::Arc<dyn $crate::Policy>],
+            ) -> $crate::policies::PolicyFuture<'f>
+            where
+                'p: 'f,
+                'c: 'f,
+                'r: 'f,
+                'n: 'f,
+                Self: 'f,
+            {
+                let $this = self;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use impl_policy_without_future;
+
 /// Calls the first policy of `rest` with the others.
 ///
 /// It hands back that policy's own future rather than wrapping it in another one, so a chain
@@ -48,11 +80,7 @@ pub trait Policy: Send + Sync + fmt::Debug {
 /// # Errors
 /// Whatever that policy returns; [`Error::InvalidArgument`] when `rest` is empty (a pipeline
 /// always ends in a transport, so this means a hand-built chain lost its transport).
-pub fn next<'a>(
-    ctx: &'a Context,
-    request: &'a mut Request,
-    rest: &'a [Arc<dyn Policy>],
-) -> Pin<Box<dyn Future<Output = Result<Response>> + Send + 'a>> {
+pub fn next<'a>(ctx: &'a Context, request: &'a mut Request, rest: &'a [Arc<dyn Policy>]) -> PolicyFuture<'a> {
     match rest.split_first() {
         Some((first, rest)) => first.send(ctx, request, rest),
         None => Box::pin(std::future::ready(Err(Error::invalid_argument(

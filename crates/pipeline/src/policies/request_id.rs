@@ -1,11 +1,5 @@
 //! The client request id policy.
 
-use std::sync::Arc;
-
-use async_trait::async_trait;
-
-use crate::{Context, Policy, Request, Response, Result};
-
 /// The header carrying the client request id.
 pub const CLIENT_REQUEST_ID: &str = "x-ms-client-request-id";
 
@@ -15,19 +9,17 @@ pub const CLIENT_REQUEST_ID: &str = "x-ms-client-request-id";
 #[derive(Debug, Clone, Default)]
 pub struct RequestIdPolicy;
 
-#[async_trait]
-impl Policy for RequestIdPolicy {
-    async fn send(&self, ctx: &Context, request: &mut Request, next: &[Arc<dyn Policy>]) -> Result<Response> {
-        /// The name, checked once at compile time rather than on every request.
-        const NAME: http::HeaderName = http::HeaderName::from_static(CLIENT_REQUEST_ID);
-        if let Some(id) = ctx.client_request_id() {
-            request.headers.insert(CLIENT_REQUEST_ID, id);
-        } else if !request.headers.as_header_map().contains_key(&NAME) {
-            let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
-            let id = crate::fast_rand::request_uuid().hyphenated().encode_lower(&mut text);
-            let value = http::HeaderValue::from_str(id).expect("a UUID is a valid header value");
-            request.headers.insert_value(NAME, value);
-        }
-        crate::policies::policy::next(ctx, request, next).await
+// The id is set when the policy is called; the future handed back is the next policy's.
+crate::policies::policy::impl_policy_without_future!(RequestIdPolicy, |_this, ctx, request, next| {
+    /// The name, checked once at compile time rather than on every request.
+    const NAME: http::HeaderName = http::HeaderName::from_static(CLIENT_REQUEST_ID);
+    if let Some(id) = ctx.client_request_id() {
+        request.headers.insert(CLIENT_REQUEST_ID, id);
+    } else if !request.headers.as_header_map().contains_key(&NAME) {
+        let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
+        let id = crate::fast_rand::request_uuid().hyphenated().encode_lower(&mut text);
+        let value = http::HeaderValue::from_str(id).expect("a UUID is a valid header value");
+        request.headers.insert_value(NAME, value);
     }
-}
+    crate::policies::policy::next(ctx, request, next)
+});

@@ -2,9 +2,7 @@
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
-
-use crate::{Context, HttpClient, Policy, Request, Response, Result};
+use crate::HttpClient;
 
 /// Sends the request with an [`HttpClient`]; ignores any policy after it.
 #[derive(Debug, Clone)]
@@ -19,9 +17,7 @@ impl SendPolicy {
     }
 }
 
-#[async_trait]
-impl Policy for SendPolicy {
-    async fn send(&self, _ctx: &Context, request: &mut Request, _next: &[Arc<dyn Policy>]) -> Result<Response> {
-        self.client.execute(request).await
-    }
-}
+// The transport's own future is handed back, not wrapped in another.
+crate::policies::policy::impl_policy_without_future!(SendPolicy, |this, _ctx, request, _next| {
+    this.client.execute(request)
+});

@@ -1,11 +1,5 @@
 //! The User-Agent policy.
 
-use std::sync::Arc;
-
-use async_trait::async_trait;
-
-use crate::{Context, Policy, Request, Response, Result};
-
 /// Sets `User-Agent: [{application_id} ]azsdk-rust-{crate}/{version} (rustc {v}; {os}; {arch})`.
 #[derive(Debug, Clone)]
 pub struct UserAgentPolicy {
@@ -41,22 +35,25 @@ impl UserAgentPolicy {
     }
 }
 
-#[async_trait]
-impl Policy for UserAgentPolicy {
-    async fn send(&self, ctx: &Context, request: &mut Request, next: &[Arc<dyn Policy>]) -> Result<Response> {
-        if !request.headers.as_header_map().contains_key(http::header::USER_AGENT) {
-            match &self.header {
-                Some(header) => request.headers.insert_value(http::header::USER_AGENT, header.clone()),
-                None => request.headers.insert("user-agent", self.value.clone()),
-            }
+// The header is set when the policy is called; the future handed back is the next policy's.
+crate::policies::policy::impl_policy_without_future!(UserAgentPolicy, |this, ctx, request, next| {
+    if !request.headers.as_header_map().contains_key(http::header::USER_AGENT) {
+        match &this.header {
+            Some(header) => request.headers.insert_value(http::header::USER_AGENT, header.clone()),
+            None => request.headers.insert("user-agent", this.value.clone()),
         }
-        crate::policies::policy::next(ctx, request, next).await
     }
-}
+    crate::policies::policy::next(ctx, request, next)
+});
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
+    use async_trait::async_trait;
+
     use super::*;
+    use crate::{Context, Policy, Request, Response, Result};
 
     #[test]
     fn application_id_is_prefixed_and_trimmed() {
