@@ -284,8 +284,10 @@ impl TokenCache {
         }
         if state.bearer.is_none() {
             let token = state.token.as_ref()?;
-            state.bearer =
-                http::HeaderValue::try_from(format!("Bearer {}", token.token.expose())).ok().map(BearerHeader);
+            state.bearer = http::HeaderValue::try_from(format!("Bearer {}", token.token.expose())).ok().map(|mut v| {
+                v.set_sensitive(true);
+                BearerHeader(v)
+            });
         }
         state.bearer.as_ref().map(|b| b.0.clone())
     }

@@ -195,47 +195,93 @@ impl BearerTokenPolicy {
             return crate::policies::policy::next(ctx, request, next).await;
         }
         let token = self.cache.get_or_fetch(scopes, options, || self.credential.get_token(scopes, options)).await?;
-        // Not marked sensitive: HPACK then indexes it, as it did before, so that HTTP/2 sends a
-        // long token once per connection rather than with every request. A token HTTP does not
-        // allow is set as text, and the transport refuses the request naming the header.
+        // Marked sensitive, so that no HTTP/2 peer or proxy is invited to index it (h2 never
+        // indexes an `Authorization` value anyway: the token travels with every request). A
+        // token HTTP does not allow is set as text, and the transport refuses the request
+        // naming the header.
         let value = format!("Bearer {}", token.token.expose());
         match http::HeaderValue::try_from(value) {
-            Ok(value) => request.headers.insert_value(http::header::AUTHORIZATION, value),
+            Ok(mut value) => {
+                value.set_sensitive(true);
+                request.headers.insert_value(http::header::AUTHORIZATION, value);
+            }
             Err(_) => request.headers.insert("authorization", format!("Bearer {}", token.token.expose())),
         }
         crate::policies::policy::next(ctx, request, next).await
     }
 }
 
-/// Sends `request` without its body (and so without its content type), then puts the body
-/// back: a challenge is learnt before any payload travels.
-async fn send_bodiless(ctx: &Context, request: &mut Request, next: &[Arc<dyn Policy>]) -> Result<Response> {
-    let body = std::mem::take(&mut request.body);
-    let content_type = request.headers.take("content-type");
-    request.headers.insert_value(http::header::CONTENT_LENGTH, http::HeaderValue::from_static("0"));
-    let outcome = crate::policies::policy::next(ctx, request, next).await;
-    request.headers.remove("content-length");
-    request.body = body;
-    if let Some(ct) = content_type {
-        request.headers.insert_value(http::header::CONTENT_TYPE, ct);
+/// The request a bearer policy was given, put back as it was when the call ends or is dropped:
+/// the `Authorization` header it had (usually none) and, after a bodiless first send, the body
+/// with its `Content-Type` and `Content-Length`. So the policy restores what it changes, and a
+/// retry policy above it needs no copy of the request.
+struct Restore<'a> {
+    request: &'a mut Request,
+    authorization: Option<http::HeaderValue>,
+    /// The body and its two headers, while a bodiless send has them out.
+    body: Option<(bytes::Bytes, Option<http::HeaderValue>, Option<http::HeaderValue>)>,
+}
+
+impl<'a> Restore<'a> {
+    fn new(request: &'a mut Request) -> Self {
+        let authorization = request.headers.as_header_map().get(http::header::AUTHORIZATION).cloned();
+        Self { request, authorization, body: None }
     }
-    outcome
+
+    /// Sends the request without its body (and so without its content type), then puts the
+    /// body back: a challenge is learnt before any payload travels.
+    async fn send_bodiless(&mut self, ctx: &Context, next: &[Arc<dyn Policy>]) -> Result<Response> {
+        let headers = &mut self.request.headers;
+        let (content_type, content_length) = (headers.take("content-type"), headers.take("content-length"));
+        self.body = Some((std::mem::take(&mut self.request.body), content_type, content_length));
+        self.request.headers.insert_value(http::header::CONTENT_LENGTH, http::HeaderValue::from_static("0"));
+        let outcome = crate::policies::policy::next(ctx, self.request, next).await;
+        self.put_body_back();
+        outcome
+    }
+
+    fn put_body_back(&mut self) {
+        if let Some((body, content_type, content_length)) = self.body.take() {
+            self.request.body = body;
+            set(&mut self.request.headers, http::header::CONTENT_TYPE, content_type);
+            set(&mut self.request.headers, http::header::CONTENT_LENGTH, content_length);
+        }
+    }
+}
+
+/// Sets `name` to `value`, or removes it for `None`.
+fn set(headers: &mut crate::Headers, name: http::HeaderName, value: Option<http::HeaderValue>) {
+    match value {
+        Some(value) => headers.insert_value(name, value),
+        None => {
+            headers.header_map_mut().remove(name);
+        }
+    }
+}
+
+impl Drop for Restore<'_> {
+    fn drop(&mut self) {
+        self.put_body_back();
+        set(&mut self.request.headers, http::header::AUTHORIZATION, self.authorization.take());
+    }
 }
 
 #[async_trait]
 impl Policy for BearerTokenPolicy {
     async fn send(&self, ctx: &Context, request: &mut Request, next: &[Arc<dyn Policy>]) -> Result<Response> {
         ensure_secure_for_tokens(request)?;
-        let target = match self.challenge.target(request) {
+        let mut restore = Restore::new(request);
+        let target = match self.challenge.target(restore.request) {
             Some(target) => target,
             None => {
-                let response = send_bodiless(ctx, request, next).await?;
+                let response = restore.send_bodiless(ctx, next).await?;
                 if response.status != StatusCode::UNAUTHORIZED {
                     return Ok(response);
                 }
-                Arc::new(self.challenge.on_challenge(request, &response)?)
+                Arc::new(self.challenge.on_challenge(restore.request, &response)?)
             }
         };
+        let request = &mut *restore.request;
         let response = self.send_with_token(ctx, request, next, &target).await?;
         if response.status != StatusCode::UNAUTHORIZED {
             return Ok(response);
@@ -248,6 +294,11 @@ impl Policy for BearerTokenPolicy {
             None => retry.options.refresh = true,
         }
         self.send_with_token(ctx, request, next, &retry).await
+    }
+
+    /// The token (and, on a first bodiless send, the body) are undone when the call ends.
+    fn restores_request(&self) -> bool {
+        true
     }
 }
 

@@ -78,13 +78,18 @@ impl std::fmt::Debug for Shown {
 
 // Nothing to format when no subscriber wants these events: the next policy's future is
 // handed back as it is, and the policy costs one check.
-crate::policies::policy::impl_policy_without_future!(LoggingPolicy, |this, ctx, request, next| {
-    if tracing::enabled!(tracing::Level::DEBUG) {
-        Box::pin(this.send_logged(ctx, request, next))
-    } else {
-        crate::policies::policy::next(ctx, request, next)
+// It only reads the request.
+crate::policies::policy::impl_policy_without_future!(
+    LoggingPolicy,
+    restores_request = true,
+    |this, ctx, request, next| {
+        if tracing::enabled!(tracing::Level::DEBUG) {
+            Box::pin(this.send_logged(ctx, request, next))
+        } else {
+            crate::policies::policy::next(ctx, request, next)
+        }
     }
-});
+);
 
 impl LoggingPolicy {
     async fn send_logged(&self, ctx: &Context, request: &mut Request, next: &[Arc<dyn Policy>]) -> Result<Response> {

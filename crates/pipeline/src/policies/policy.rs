@@ -38,6 +38,18 @@ use crate::{Context, Error, Request, Response, Result};
 pub trait Policy: Send + Sync + fmt::Debug {
     /// Handles `request`, usually by calling [`next`] with the remaining policies.
     async fn send(&self, ctx: &Context, request: &mut Request, next: &[Arc<dyn Policy>]) -> Result<Response>;
+
+    /// Whether this policy gives the request back as it found it: when the future of
+    /// [`Policy::send`] completes, or is dropped before that, the request's method, URL,
+    /// headers and body are again what they were when `send` was called.
+    ///
+    /// A retry policy above per-try policies that all say so sends the request itself on each
+    /// try; otherwise it keeps a copy to start each try from. The default, `false`, is always
+    /// correct; say `true` only for a policy that really restores what it changes (the
+    /// built-in bearer, logging and transport policies do).
+    fn restores_request(&self) -> bool {
+        false
+    }
 }
 
 /// The future [`Policy::send`] returns: what `#[async_trait]` makes of `async fn send`, and
@@ -50,7 +62,18 @@ pub type PolicyFuture<'a> = Pin<Box<dyn Future<Output = Result<Response>> + Send
 /// lifetimes are the ones `#[async_trait]` gives `Policy::send`.
 macro_rules! impl_policy_without_future {
     ($policy:ty, |$this:ident, $ctx:ident, $request:ident, $next:ident| $body:block) => {
+        $crate::policies::policy::impl_policy_without_future!(
+            $policy,
+            restores_request = false,
+            |$this, $ctx, $request, $next| $body
+        );
+    };
+    ($policy:ty, restores_request = $restores:expr, |$this:ident, $ctx:ident, $request:ident, $next:ident| $body:block) => {
         impl $crate::Policy for $policy {
+            fn restores_request(&self) -> bool {
+                $restores
+            }
+
             fn send<'p, 'c, 'r, 'n, 'f>(
                 &'p self,
                 $ctx: &'c $crate::Context,

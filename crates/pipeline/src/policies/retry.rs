@@ -37,7 +37,8 @@ pub enum RetryKind {
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct Attempt<'a> {
-    /// The request as the try sent it.
+    /// The request as the retry policy received it: each try starts from it (what per-try
+    /// policies add for one try, such as the token, is not on it).
     pub request: &'a Request,
     /// Its outcome.
     pub outcome: &'a Result<Response>,
@@ -265,10 +266,11 @@ impl Policy for RetryPolicy {
         let start = self.time.time_source.now();
         let (mut retry, mut connection_retries) = (0u32, 0u32);
         // Each try sends `request` itself (it has the spare header capacity the client gave it,
-        // so the policies below insert without regrowing) while an untouched copy waits; the
-        // guard puts that copy back when the call ends, is cancelled, or tries again, so every
-        // try starts from the request as received and the caller gets it back unchanged.
-        let mut request = Pristine::new(request);
+        // so the policies below insert without regrowing). When they all restore what they
+        // change, nothing else is needed; otherwise an untouched copy waits, and the guard puts
+        // it back when the call ends, is cancelled, or tries again. Either way every try starts
+        // from the request as received and the caller gets it back unchanged.
+        let mut request = Pristine::new(request, next.iter().all(|p| p.restores_request()));
         loop {
             let left = self.remaining(start, ctx.deadline());
             if left.is_zero() {
@@ -294,8 +296,12 @@ impl Policy for RetryPolicy {
                     crate::transport::host_port(&request.url)
                 ))),
             };
-            let seen =
-                Attempt { request: &request, outcome: &outcome, number: retry + 1, now: self.time.time_source.now() };
+            let seen = Attempt {
+                request: request.received(),
+                outcome: &outcome,
+                number: retry + 1,
+                now: self.time.time_source.now(),
+            };
             let within = retry < self.options.max_retries;
             let server_delay = match self.options.classifier.classify(&seen) {
                 RetryKind::Transient(delay) if within => delay,
@@ -318,43 +324,52 @@ impl Policy for RetryPolicy {
     }
 }
 
-/// The request a retry policy was given, lent to one try at a time: [`Pristine::sent`] hands
-/// out the request itself after restoring it from the copy taken on entry (from the second try
-/// on), and dropping the guard restores it for the caller.
+/// The request a retry policy was given, lent to one try at a time. Unless the policies below
+/// restore it themselves, a copy is taken on entry: [`Pristine::sent`] restores the request
+/// from it before every try but the first, and dropping the guard restores it for the caller.
 struct Pristine<'a> {
     request: &'a mut Request,
-    copy: Request,
+    copy: Option<Request>,
     dirty: bool,
 }
 
 impl<'a> Pristine<'a> {
-    fn new(request: &'a mut Request) -> Self {
-        let copy = request.clone();
+    /// `restored`: the policies below give the request back as they found it.
+    fn new(request: &'a mut Request, restored: bool) -> Self {
+        let copy = if restored { None } else { Some(request.clone()) };
         Self { request, copy, dirty: false }
     }
 
     /// The request for the next try, as the policy received it.
     fn sent(&mut self) -> &mut Request {
-        if std::mem::replace(&mut self.dirty, true) {
-            *self.request = self.copy.clone();
+        if std::mem::replace(&mut self.dirty, true)
+            && let Some(copy) = &self.copy
+        {
+            *self.request = copy.clone();
         }
         self.request
+    }
+
+    /// The request as the policy received it.
+    fn received(&self) -> &Request {
+        self.copy.as_ref().unwrap_or(self.request)
     }
 }
 
 impl std::ops::Deref for Pristine<'_> {
     type Target = Request;
 
-    /// The request as the last try left it (as received before the first).
     fn deref(&self) -> &Request {
-        self.request
+        self.received()
     }
 }
 
 impl Drop for Pristine<'_> {
     fn drop(&mut self) {
-        if self.dirty {
-            std::mem::swap(self.request, &mut self.copy);
+        if self.dirty
+            && let Some(copy) = &mut self.copy
+        {
+            std::mem::swap(self.request, copy);
         }
     }
 }

@@ -17,7 +17,10 @@ impl SendPolicy {
     }
 }
 
-// The transport's own future is handed back, not wrapped in another.
-crate::policies::policy::impl_policy_without_future!(SendPolicy, |this, _ctx, request, _next| {
-    this.client.execute(request)
-});
+// The transport's own future is handed back, not wrapped in another; the transport only reads
+// the request.
+crate::policies::policy::impl_policy_without_future!(
+    SendPolicy,
+    restores_request = true,
+    |this, _ctx, request, _next| { this.client.execute(request) }
+);

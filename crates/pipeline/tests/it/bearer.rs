@@ -105,3 +105,113 @@ async fn many_concurrent_requests_share_one_token_fetch() {
     assert_eq!(credential.calls(), 1);
     assert_eq!(transport.requests().len(), 50);
 }
+
+/// A challenge protocol that never knows the target in advance: every call starts with a
+/// bodiless send, and learns the scopes from the `401`.
+#[derive(Debug)]
+struct AlwaysAsk;
+
+impl azkv_pipeline::policies::OnChallenge for AlwaysAsk {
+    fn target(&self, _request: &Request) -> Option<Arc<azkv_pipeline::policies::TokenTarget>> {
+        None
+    }
+
+    fn on_challenge(
+        &self,
+        _request: &Request,
+        _response: &azkv_pipeline::Response,
+    ) -> azkv_pipeline::Result<azkv_pipeline::policies::TokenTarget> {
+        Ok(azkv_pipeline::policies::TokenTarget::new(["https://vault.azure.net/.default"]))
+    }
+}
+
+/// A write with its own `Authorization` and `Content-Length`, as a caller might hand one over.
+fn write_request() -> Request {
+    let mut request = Request::new(Method::PUT, "https://myvault.vault.azure.net/secrets/a".parse().unwrap());
+    request.body = bytes::Bytes::from_static(br#"{"value":"v"}"#);
+    request.headers.insert("content-type", "application/json");
+    request.headers.insert("content-length", "13");
+    request.headers.insert("authorization", "caller's own");
+    request
+}
+
+fn assert_as_handed_over(request: &Request) {
+    assert_eq!(&request.body[..], br#"{"value":"v"}"#);
+    assert_eq!(request.headers.get("content-type"), Some("application/json"));
+    assert_eq!(request.headers.get("content-length"), Some("13"));
+    assert_eq!(request.headers.get_all("authorization").collect::<Vec<_>>(), ["caller's own"]);
+}
+
+#[tokio::test]
+async fn each_retry_carries_one_token_and_the_caller_gets_its_request_back() {
+    let time = ManualTime::default();
+    let credential = Arc::new(CountingCredential::new(&time));
+    let transport = Arc::new(ReplayTransport::new());
+    let challenge = Arc::new(AlwaysAsk);
+    let policy = BearerTokenPolicy::with_challenge(credential, challenge, time.components());
+    let pipeline = pipeline_over(transport.clone(), RetryOptions::default(), &time, vec![Arc::new(policy)]);
+    // Try 1: the bodiless send is challenged, then the token is refused with 429 (retried);
+    // try 2: challenged again, then accepted.
+    let challenged = || {
+        let mut h = azkv_pipeline::Headers::new();
+        h.insert(
+            "www-authenticate",
+            r#"Bearer authorization="https://login.microsoftonline.com/t", resource="https://vault.azure.net""#,
+        );
+        h
+    };
+    transport.push_status(StatusCode::UNAUTHORIZED, challenged());
+    transport.push_status(StatusCode::TOO_MANY_REQUESTS, Default::default());
+    transport.push_status(StatusCode::UNAUTHORIZED, challenged());
+    transport.push_status(StatusCode::OK, Default::default());
+
+    let mut request = write_request();
+    let response = pipeline.send(&Context::new(), &mut request).await.unwrap();
+    assert_eq!(response.status, StatusCode::OK);
+
+    let sent = transport.requests();
+    assert_eq!(sent.len(), 4);
+    for (i, r) in sent.iter().enumerate() {
+        let tokens: Vec<&str> = r.headers.get_all("authorization").collect();
+        if i % 2 == 0 {
+            assert!(r.body.is_empty() && r.headers.get("content-length") == Some("0"), "send {i}: {:?}", r.headers);
+            assert!(!r.headers.contains("content-type"), "send {i}: {:?}", r.headers);
+            assert_eq!(tokens, ["caller's own"], "send {i}: the bodiless send adds no token");
+        } else {
+            assert_eq!(&r.body[..], br#"{"value":"v"}"#, "send {i}");
+            assert_eq!(r.headers.get("content-length"), Some("13"), "send {i}");
+            assert_eq!(tokens.len(), 1, "send {i}: {tokens:?}");
+            assert!(tokens[0].starts_with("Bearer token-"), "send {i}: {tokens:?}");
+        }
+    }
+    assert_as_handed_over(&request);
+}
+
+/// A transport that never answers.
+#[derive(Debug)]
+struct Silent;
+
+#[async_trait::async_trait]
+impl azkv_pipeline::HttpClient for Silent {
+    async fn execute(&self, _request: &Request) -> azkv_pipeline::Result<azkv_pipeline::Response> {
+        std::future::pending().await
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_call_cancelled_during_either_send_leaves_the_callers_request_as_it_was() {
+    let time = ManualTime::default();
+    for challenge in [
+        Arc::new(AlwaysAsk) as Arc<dyn azkv_pipeline::policies::OnChallenge>,
+        Arc::new(azkv_pipeline::policies::FixedScopes::new(["https://vault.azure.net/.default"])),
+    ] {
+        let credential = Arc::new(CountingCredential::new(&time));
+        let policy = BearerTokenPolicy::with_challenge(credential, challenge.clone(), time.components());
+        let pipeline = pipeline_over(Arc::new(Silent), RetryOptions::default(), &time, vec![Arc::new(policy)]);
+        let mut request = write_request();
+        let cancelled =
+            tokio::time::timeout(Duration::from_millis(10), pipeline.send(&Context::new(), &mut request)).await;
+        assert!(cancelled.is_err(), "{challenge:?}: the send was still waiting when the call was dropped");
+        assert_as_handed_over(&request);
+    }
+}
