@@ -137,11 +137,57 @@ pub fn claims_challenge(response: &Response) -> Option<String> {
 ///   once: with the claims the service sent, or with [`TokenRequestOptions::refresh`] so that
 ///   the cache and the credential fetch a new token rather than the rejected one (at most one
 ///   forced fetch per [`crate::token_cache::MIN_FORCED_REFRESH_INTERVAL`]).
+///
+/// While one request is learning the target (its bodiless send is out), others that find it
+/// unknown wait for that one and then look again, so that a burst of calls on a new client
+/// sends one bodiless request, not one each, and opens one connection before the rest follow
+/// (the transport cannot know in advance that the connection will be HTTP/2 and shared). If
+/// that request learns nothing, the waiters learn for themselves, all at once.
 #[derive(Debug)]
 pub struct BearerTokenPolicy {
     credential: Arc<dyn TokenCredential>,
     challenge: Arc<dyn OnChallenge>,
     cache: TokenCache,
+    learning: Learning,
+}
+
+/// The bodiless send in flight, if any: the [`tokio::sync::Notify`] its waiters wait on.
+#[derive(Debug, Default)]
+struct Learning(std::sync::Mutex<Option<Arc<tokio::sync::Notify>>>);
+
+/// What a request that found its target unknown does.
+enum Turn<'a> {
+    /// Learns it: no one else is; the guard releases the waiters when dropped.
+    Learn(Learner<'a>),
+    /// Waits for the request that is learning it.
+    Wait(tokio::sync::futures::OwnedNotified),
+}
+
+impl Learning {
+    fn turn(&self) -> Turn<'_> {
+        let mut slot = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        match &*slot {
+            // Created under the lock, so the learner's `notify_waiters` cannot come first.
+            Some(notify) => Turn::Wait(notify.clone().notified_owned()),
+            None => {
+                *slot = Some(Arc::new(tokio::sync::Notify::new()));
+                Turn::Learn(Learner(self))
+            }
+        }
+    }
+}
+
+/// The learning request's turn; ends (releasing the waiters) when dropped, whether it learnt
+/// the target, failed, or was cancelled.
+struct Learner<'a>(&'a Learning);
+
+impl Drop for Learner<'_> {
+    fn drop(&mut self) {
+        let notify = self.0.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+        if let Some(notify) = notify {
+            notify.notify_waiters();
+        }
+    }
 }
 
 impl BearerTokenPolicy {
@@ -165,7 +211,7 @@ impl BearerTokenPolicy {
         challenge: Arc<dyn OnChallenge>,
         time: TimeComponents,
     ) -> Self {
-        Self { credential, challenge, cache: TokenCache::new(time) }
+        Self { credential, challenge, cache: TokenCache::new(time), learning: Learning::default() }
     }
 
     async fn send_with_token(
@@ -274,11 +320,28 @@ impl Policy for BearerTokenPolicy {
         let target = match self.challenge.target(restore.request) {
             Some(target) => target,
             None => {
-                let response = restore.send_bodiless(ctx, next).await?;
-                if response.status != StatusCode::UNAUTHORIZED {
-                    return Ok(response);
+                // One request learns the target while the others wait (see the type's docs);
+                // either way, look again: it may have been learnt meanwhile.
+                let turn = self.learning.turn();
+                let learner = match turn {
+                    Turn::Wait(learnt) => {
+                        learnt.await;
+                        None
+                    }
+                    Turn::Learn(learner) => Some(learner),
+                };
+                match self.challenge.target(restore.request) {
+                    Some(target) => target,
+                    None => {
+                        let response = restore.send_bodiless(ctx, next).await?;
+                        if response.status != StatusCode::UNAUTHORIZED {
+                            return Ok(response);
+                        }
+                        let target = Arc::new(self.challenge.on_challenge(restore.request, &response)?);
+                        drop(learner);
+                        target
+                    }
                 }
-                Arc::new(self.challenge.on_challenge(restore.request, &response)?)
             }
         };
         let request = &mut *restore.request;

@@ -215,3 +215,134 @@ async fn a_call_cancelled_during_either_send_leaves_the_callers_request_as_it_wa
         assert_as_handed_over(&request);
     }
 }
+
+/// Learns its target from the first `401` and remembers it, as Key Vault's challenge does.
+#[derive(Debug, Default)]
+struct Learns(std::sync::Mutex<Option<Arc<azkv_pipeline::policies::TokenTarget>>>);
+
+impl azkv_pipeline::policies::OnChallenge for Learns {
+    fn target(&self, _request: &Request) -> Option<Arc<azkv_pipeline::policies::TokenTarget>> {
+        self.0.lock().unwrap().clone()
+    }
+
+    fn on_challenge(
+        &self,
+        _request: &Request,
+        _response: &azkv_pipeline::Response,
+    ) -> azkv_pipeline::Result<azkv_pipeline::policies::TokenTarget> {
+        let target = azkv_pipeline::policies::TokenTarget::new(["https://vault.azure.net/.default"]);
+        *self.0.lock().unwrap() = Some(Arc::new(target.clone()));
+        Ok(target)
+    }
+}
+
+/// A server that takes 10 ms (of tokio's clock) per request: `401` to a request without a
+/// token, `200` to one with. `first_bodiless` answers the first tokenless request instead, or
+/// `None` never answers it.
+#[derive(Debug)]
+struct SlowServer {
+    bodiless: std::sync::atomic::AtomicUsize,
+    with_token: std::sync::atomic::AtomicUsize,
+    first_bodiless: Option<StatusCode>,
+}
+
+impl SlowServer {
+    fn new(first_bodiless: Option<StatusCode>) -> Arc<Self> {
+        Arc::new(Self { bodiless: Default::default(), with_token: Default::default(), first_bodiless })
+    }
+
+    fn counts(&self) -> (usize, usize) {
+        use std::sync::atomic::Ordering::SeqCst;
+        (self.bodiless.load(SeqCst), self.with_token.load(SeqCst))
+    }
+}
+
+#[async_trait::async_trait]
+impl azkv_pipeline::HttpClient for SlowServer {
+    async fn execute(&self, request: &Request) -> azkv_pipeline::Result<azkv_pipeline::Response> {
+        use std::sync::atomic::Ordering::SeqCst;
+        let status = if request.headers.contains("authorization") {
+            self.with_token.fetch_add(1, SeqCst);
+            StatusCode::OK
+        } else if self.bodiless.fetch_add(1, SeqCst) == 0 && self.first_bodiless != Some(StatusCode::UNAUTHORIZED) {
+            match self.first_bodiless {
+                Some(status) => status,
+                None => std::future::pending().await,
+            }
+        } else {
+            StatusCode::UNAUTHORIZED
+        };
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        let mut headers = azkv_pipeline::Headers::new();
+        if status == StatusCode::UNAUTHORIZED {
+            headers.insert("www-authenticate", r#"Bearer authorization="https://login.microsoftonline.com/t""#);
+        }
+        Ok(azkv_pipeline::Response::new(status, headers, ""))
+    }
+}
+
+/// `n` concurrent GETs through a bearer policy over `server`, each a task of its own: their
+/// statuses, in order.
+async fn burst(server: Arc<SlowServer>, n: usize) -> Vec<azkv_pipeline::Result<StatusCode>> {
+    let time = ManualTime::default();
+    let credential = Arc::new(CountingCredential::new(&time));
+    let policy = BearerTokenPolicy::with_challenge(credential, Arc::new(Learns::default()), time.components());
+    let pipeline = Arc::new(pipeline_over(server, RetryOptions::none(), &time, vec![Arc::new(policy)]));
+    let calls: Vec<_> = (0..n)
+        .map(|_| {
+            let pipeline = pipeline.clone();
+            tokio::spawn(async move {
+                let mut request = req("https://myvault.vault.azure.net/secrets/a");
+                pipeline.send(&Context::new(), &mut request).await.map(|r| r.status)
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for call in calls {
+        statuses.push(call.await.unwrap());
+    }
+    statuses
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_burst_on_a_new_client_learns_the_challenge_with_one_bodiless_request() {
+    let server = SlowServer::new(Some(StatusCode::UNAUTHORIZED));
+    let statuses = burst(server.clone(), 16).await;
+    assert!(statuses.iter().all(|s| matches!(s, Ok(StatusCode::OK))), "{statuses:?}");
+    assert_eq!(server.counts(), (1, 16), "(bodiless sends, sends with a token)");
+}
+
+#[tokio::test(start_paused = true)]
+async fn when_the_learning_request_learns_nothing_the_others_learn_for_themselves() {
+    let server = SlowServer::new(Some(StatusCode::INTERNAL_SERVER_ERROR));
+    let statuses = burst(server.clone(), 8).await;
+    let failed = statuses.iter().filter(|s| matches!(s, Ok(StatusCode::INTERNAL_SERVER_ERROR))).count();
+    let passed = statuses.iter().filter(|s| matches!(s, Ok(StatusCode::OK))).count();
+    assert_eq!((failed, passed), (1, 7), "{statuses:?}");
+    // The seven waiters were released together and each sent its own bodiless request.
+    assert_eq!(server.counts(), (8, 7));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_cancelled_learning_request_releases_the_waiters() {
+    let time = ManualTime::default();
+    let server = SlowServer::new(None);
+    let credential = Arc::new(CountingCredential::new(&time));
+    let policy = BearerTokenPolicy::with_challenge(credential, Arc::new(Learns::default()), time.components());
+    let pipeline = Arc::new(pipeline_over(server.clone(), RetryOptions::none(), &time, vec![Arc::new(policy)]));
+    let learner = {
+        let pipeline = pipeline.clone();
+        tokio::spawn(async move { pipeline.send(&Context::new(), &mut req("https://myvault.vault.azure.net/a")).await })
+    };
+    tokio::time::sleep(Duration::from_millis(1)).await;
+    let waiter = {
+        let pipeline = pipeline.clone();
+        tokio::spawn(async move { pipeline.send(&Context::new(), &mut req("https://myvault.vault.azure.net/b")).await })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(!waiter.is_finished(), "the waiter waits for the learning request");
+    learner.abort();
+    let answered = tokio::time::timeout(Duration::from_secs(5), waiter).await.expect("released").unwrap().unwrap();
+    assert_eq!(answered.status, StatusCode::OK);
+    assert_eq!(server.counts(), (2, 1));
+}
