@@ -214,6 +214,35 @@ impl BearerTokenPolicy {
         Self { credential, challenge, cache: TokenCache::new(time), learning: Learning::default() }
     }
 
+    /// The target of a request whose target is unknown: learnt from the `401` to a bodiless
+    /// send (`Err` holds any other answer, which goes back as it is). One request learns it
+    /// while the others wait (see the type's docs); either way, look again first: it may have
+    /// been learnt meanwhile.
+    async fn learn_target(
+        &self,
+        ctx: &Context,
+        restore: &mut Restore<'_>,
+        next: &[Arc<dyn Policy>],
+    ) -> Result<std::result::Result<Arc<TokenTarget>, Response>> {
+        let learner = match self.learning.turn() {
+            Turn::Wait(learnt) => {
+                learnt.await;
+                None
+            }
+            Turn::Learn(learner) => Some(learner),
+        };
+        if let Some(target) = self.challenge.target(restore.request) {
+            return Ok(Ok(target));
+        }
+        let response = restore.send_bodiless(ctx, next).await?;
+        if response.status != StatusCode::UNAUTHORIZED {
+            return Ok(Err(response));
+        }
+        let target = Arc::new(self.challenge.on_challenge(restore.request, &response)?);
+        drop(learner);
+        Ok(Ok(target))
+    }
+
     async fn send_with_token(
         &self,
         ctx: &Context,
@@ -319,30 +348,11 @@ impl Policy for BearerTokenPolicy {
         let mut restore = Restore::new(request);
         let target = match self.challenge.target(restore.request) {
             Some(target) => target,
-            None => {
-                // One request learns the target while the others wait (see the type's docs);
-                // either way, look again: it may have been learnt meanwhile.
-                let turn = self.learning.turn();
-                let learner = match turn {
-                    Turn::Wait(learnt) => {
-                        learnt.await;
-                        None
-                    }
-                    Turn::Learn(learner) => Some(learner),
-                };
-                match self.challenge.target(restore.request) {
-                    Some(target) => target,
-                    None => {
-                        let response = restore.send_bodiless(ctx, next).await?;
-                        if response.status != StatusCode::UNAUTHORIZED {
-                            return Ok(response);
-                        }
-                        let target = Arc::new(self.challenge.on_challenge(restore.request, &response)?);
-                        drop(learner);
-                        target
-                    }
-                }
-            }
+            // Boxed, so that the future of every call with a known target stays small.
+            None => match Box::pin(self.learn_target(ctx, &mut restore, next)).await? {
+                Ok(target) => target,
+                Err(answer) => return Ok(answer),
+            },
         };
         let request = &mut *restore.request;
         let response = self.send_with_token(ctx, request, next, &target).await?;
