@@ -7,7 +7,7 @@ use azkv_pipeline::policies::{BearerTokenPolicy, RetryOptions};
 use azkv_pipeline::test_util::{ManualTime, ReplayTransport};
 use azkv_pipeline::{Context, Error, Method, Request, StatusCode};
 
-use crate::support::{CountingCredential, pipeline_over};
+use crate::support::{CountingCredential, Silent, pipeline_over};
 
 fn setup(credential: Arc<CountingCredential>, time: &ManualTime) -> (Arc<ReplayTransport>, azkv_pipeline::Pipeline) {
     let transport = Arc::new(ReplayTransport::new());
@@ -185,17 +185,6 @@ async fn each_retry_carries_one_token_and_the_caller_gets_its_request_back() {
         }
     }
     assert_as_handed_over(&request);
-}
-
-/// A transport that never answers.
-#[derive(Debug)]
-struct Silent;
-
-#[async_trait::async_trait]
-impl azkv_pipeline::HttpClient for Silent {
-    async fn execute(&self, _request: &Request) -> azkv_pipeline::Result<azkv_pipeline::Response> {
-        std::future::pending().await
-    }
 }
 
 #[tokio::test(start_paused = true)]

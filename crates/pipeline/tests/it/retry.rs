@@ -329,22 +329,11 @@ async fn every_try_starts_from_the_request_as_received_and_the_caller_gets_it_ba
     assert_eq!(req.headers.get("x-mine"), Some("kept"));
 }
 
-/// A transport that never answers.
-#[derive(Debug)]
-struct Silent;
-
-#[async_trait::async_trait]
-impl azkv_pipeline::HttpClient for Silent {
-    async fn execute(&self, _request: &Request) -> azkv_pipeline::Result<azkv_pipeline::Response> {
-        std::future::pending().await
-    }
-}
-
 #[tokio::test(start_paused = true)]
 async fn a_call_cancelled_mid_try_leaves_the_callers_request_as_it_was() {
     let time = ManualTime::default();
     let pipeline = crate::support::pipeline_over(
-        std::sync::Arc::new(Silent),
+        std::sync::Arc::new(crate::support::Silent),
         RetryOptions::default(),
         &time,
         vec![careless_policy()],

@@ -61,3 +61,14 @@ impl TokenCredential for CountingCredential {
         Ok(AccessToken::new(format!("token-{n}"), now + self.lifetime))
     }
 }
+
+/// A transport that never answers.
+#[derive(Debug)]
+pub(crate) struct Silent;
+
+#[async_trait]
+impl HttpClient for Silent {
+    async fn execute(&self, _request: &azkv_pipeline::Request) -> Result<azkv_pipeline::Response> {
+        std::future::pending().await
+    }
+}
