@@ -3,7 +3,7 @@
 /// The header carrying the client request id.
 pub const CLIENT_REQUEST_ID: &str = "x-ms-client-request-id";
 
-/// Sets `x-ms-client-request-id`: the [`Context`]'s id, the request's own if it has one, else
+/// Sets `x-ms-client-request-id`: the [`Context`](crate::Context)'s id, the request's own if it has one, else
 /// a new UUID v4 (from a per-thread generator: no system call per request). A per-call
 /// policy, so every retry of a call carries the same id.
 #[derive(Debug, Clone, Default)]
