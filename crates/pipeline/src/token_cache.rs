@@ -284,10 +284,7 @@ impl TokenCache {
         }
         if state.bearer.is_none() {
             let token = state.token.as_ref()?;
-            state.bearer = http::HeaderValue::try_from(format!("Bearer {}", token.token.expose())).ok().map(|mut v| {
-                v.set_sensitive(true);
-                BearerHeader(v)
-            });
+            state.bearer = bearer_value(token.token.expose()).map(BearerHeader);
         }
         state.bearer.as_ref().map(|b| b.0.clone())
     }
@@ -313,6 +310,15 @@ impl TokenCache {
 /// `d` as a std duration, zero when negative.
 fn positive(d: time::Duration) -> Duration {
     Duration::try_from(d).unwrap_or(Duration::ZERO)
+}
+
+/// `Bearer {token}` as a header value marked sensitive (so that no HTTP/2 peer or proxy is
+/// invited to index it; h2 never indexes an `Authorization` value anyway), or `None` for a
+/// token that is not a valid header value.
+pub(crate) fn bearer_value(token: &str) -> Option<http::HeaderValue> {
+    let mut value = http::HeaderValue::try_from(format!("Bearer {token}")).ok()?;
+    value.set_sensitive(true);
+    Some(value)
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -270,36 +270,32 @@ impl BearerTokenPolicy {
             return crate::policies::policy::next(ctx, request, next).await;
         }
         let token = self.cache.get_or_fetch(scopes, options, || self.credential.get_token(scopes, options)).await?;
-        // Marked sensitive, so that no HTTP/2 peer or proxy is invited to index it (h2 never
-        // indexes an `Authorization` value anyway: the token travels with every request). A
-        // token HTTP does not allow is set as text, and the transport refuses the request
+        // A token HTTP does not allow is set as text, and the transport refuses the request
         // naming the header.
-        let value = format!("Bearer {}", token.token.expose());
-        match http::HeaderValue::try_from(value) {
-            Ok(mut value) => {
-                value.set_sensitive(true);
-                request.headers.insert_value(http::header::AUTHORIZATION, value);
-            }
-            Err(_) => request.headers.insert("authorization", format!("Bearer {}", token.token.expose())),
+        match crate::token_cache::bearer_value(token.token.expose()) {
+            Some(value) => request.headers.insert_value(http::header::AUTHORIZATION, value),
+            None => request.headers.insert("authorization", format!("Bearer {}", token.token.expose())),
         }
         crate::policies::policy::next(ctx, request, next).await
     }
 }
 
 /// The request a bearer policy was given, put back as it was when the call ends or is dropped:
-/// the `Authorization` header it had (usually none) and, after a bodiless first send, the body
+/// the `Authorization` values it had (usually none) and, after a bodiless first send, the body
 /// with its `Content-Type` and `Content-Length`. So the policy restores what it changes, and a
 /// retry policy above it needs no copy of the request.
 struct Restore<'a> {
     request: &'a mut Request,
-    authorization: Option<http::HeaderValue>,
+    /// Empty (no allocation) unless the caller set its own.
+    authorization: Vec<http::HeaderValue>,
     /// The body and its two headers, while a bodiless send has them out.
     body: Option<(bytes::Bytes, Option<http::HeaderValue>, Option<http::HeaderValue>)>,
 }
 
 impl<'a> Restore<'a> {
     fn new(request: &'a mut Request) -> Self {
-        let authorization = request.headers.as_header_map().get(http::header::AUTHORIZATION).cloned();
+        let authorization =
+            request.headers.as_header_map().get_all(http::header::AUTHORIZATION).iter().cloned().collect();
         Self { request, authorization, body: None }
     }
 
@@ -337,7 +333,11 @@ fn set(headers: &mut crate::Headers, name: http::HeaderName, value: Option<http:
 impl Drop for Restore<'_> {
     fn drop(&mut self) {
         self.put_body_back();
-        set(&mut self.request.headers, http::header::AUTHORIZATION, self.authorization.take());
+        let map = self.request.headers.header_map_mut();
+        map.remove(http::header::AUTHORIZATION);
+        for value in self.authorization.drain(..) {
+            map.append(http::header::AUTHORIZATION, value);
+        }
     }
 }
 

@@ -132,6 +132,7 @@ fn write_request() -> Request {
     request.headers.insert("content-type", "application/json");
     request.headers.insert("content-length", "13");
     request.headers.insert("authorization", "caller's own");
+    request.headers.append("authorization", "and another");
     request
 }
 
@@ -139,7 +140,7 @@ fn assert_as_handed_over(request: &Request) {
     assert_eq!(&request.body[..], br#"{"value":"v"}"#);
     assert_eq!(request.headers.get("content-type"), Some("application/json"));
     assert_eq!(request.headers.get("content-length"), Some("13"));
-    assert_eq!(request.headers.get_all("authorization").collect::<Vec<_>>(), ["caller's own"]);
+    assert_eq!(request.headers.get_all("authorization").collect::<Vec<_>>(), ["caller's own", "and another"]);
 }
 
 #[tokio::test]
@@ -176,7 +177,7 @@ async fn each_retry_carries_one_token_and_the_caller_gets_its_request_back() {
         if i % 2 == 0 {
             assert!(r.body.is_empty() && r.headers.get("content-length") == Some("0"), "send {i}: {:?}", r.headers);
             assert!(!r.headers.contains("content-type"), "send {i}: {:?}", r.headers);
-            assert_eq!(tokens, ["caller's own"], "send {i}: the bodiless send adds no token");
+            assert_eq!(tokens, ["caller's own", "and another"], "send {i}: the bodiless send adds no token");
         } else {
             assert_eq!(&r.body[..], br#"{"value":"v"}"#, "send {i}");
             assert_eq!(r.headers.get("content-length"), Some("13"), "send {i}");
