@@ -35,7 +35,8 @@ pub(super) fn url(
     query: &[(&str, &str)],
     build: impl FnOnce() -> Result<Url>,
 ) -> Result<Url> {
-    let hit = LAST.try_with(|last| {
+    // `Some` once this call's key is in `scratch`: `Some(Some(url))` for a hit.
+    let looked = LAST.try_with(|last| {
         let Ok(mut last) = last.try_borrow_mut() else { return None };
         let last = &mut *last;
         let key = &mut last.scratch;
@@ -45,19 +46,24 @@ pub(super) fn url(
             key.extend_from_slice(&(part.len() as u64).to_le_bytes());
             key.extend_from_slice(part.as_bytes());
         }
-        if *key == last.key { last.url.clone() } else { None }
+        Some(if *key == last.key { last.url.clone() } else { None })
     });
-    if let Ok(Some(url)) = hit {
-        return Ok(url);
-    }
+    let keyed = match looked {
+        Ok(Some(Some(url))) => return Ok(url),
+        Ok(Some(None)) => true,
+        _ => false,
+    };
     let url = build()?;
-    let _ = LAST.try_with(|last| {
-        if let Ok(mut last) = last.try_borrow_mut() {
-            let last = &mut *last;
-            std::mem::swap(&mut last.key, &mut last.scratch);
-            last.url = Some(url.clone());
-        }
-    });
+    // Only a key computed by this call is remembered, never an older one left in `scratch`.
+    if keyed {
+        let _ = LAST.try_with(|last| {
+            if let Ok(mut last) = last.try_borrow_mut() {
+                let last = &mut *last;
+                std::mem::swap(&mut last.key, &mut last.scratch);
+                last.url = Some(url.clone());
+            }
+        });
+    }
     Ok(url)
 }
 
