@@ -77,8 +77,7 @@ impl std::fmt::Debug for Shown {
 }
 
 // Nothing to format when no subscriber wants these events: the next policy's future is
-// handed back as it is, and the policy costs one check.
-// It only reads the request.
+// handed back as it is, and the policy costs one check. It only reads the request.
 crate::policies::policy::impl_policy_without_future!(
     LoggingPolicy,
     restores_request = true,
