@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use azkv_cache::CacheOptions;
 use azkv_pipeline::test_util::{LogCapture, ManualTime};
+use futures::FutureExt;
 
 use crate::support::{until, vault};
 
@@ -29,8 +30,17 @@ async fn no_value_reaches_logs_debug_or_errors() {
     assert_eq!(secret.value(), CANARY);
     cache.get("db-password").await.unwrap();
     time.advance(Duration::from_secs(50));
-    cache.get("db-password").await.unwrap();
-    until("the refresh ahead", || cache.stats().refreshes == 1 && cache.stats().fetches == 2).await;
+    let before_refresh = cache.get("db-password").await.unwrap();
+    // Until the refresh ahead has landed, not only started: a fetch still in flight would be
+    // joined by the expired read below, which must meet the injected faults instead.
+    until("the refresh ahead to land", || {
+        cache
+            .get("db-password")
+            .now_or_never()
+            .is_some_and(|read| read.is_ok_and(|s| !std::sync::Arc::ptr_eq(&s, &before_refresh)))
+    })
+    .await;
+    assert_eq!((cache.stats().refreshes, cache.stats().fetches), (1, 2));
     // A version, and its eviction at capacity.
     let version = secret.properties.version.clone().unwrap();
     cache.get_version("db-password", &version).await.unwrap();
