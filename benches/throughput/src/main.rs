@@ -38,13 +38,18 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-/// A reqwest client as azkv's default transport builds it: rustls (ring), HTTP/1.1 and HTTP/2,
-/// trusting the target's CA, its vault host resolved to its address.
-fn reqwest_client(target: &Target) -> Result<reqwest::Client, String> {
-    let options = TransportOptions::default()
+/// The transport settings every client here shares: the target's CA trusted, its vault host
+/// resolved to its address.
+fn transport_options(target: &Target) -> TransportOptions {
+    TransportOptions::default()
         .with_root_certificate_pem(target.ca_pem.clone())
-        .with_resolve(target.host.clone(), target.addr);
-    new_reqwest_client(&options).map_err(|e| e.to_string())
+        .with_resolve(target.host.clone(), target.addr)
+}
+
+/// A reqwest client as azkv builds one (rustls with ring, HTTP/1.1 and HTTP/2) from those
+/// settings.
+fn reqwest_client(target: &Target) -> Result<reqwest::Client, String> {
+    new_reqwest_client(&transport_options(target)).map_err(|e| e.to_string())
 }
 
 async fn token() -> Result<(), String> {
@@ -82,7 +87,7 @@ async fn run(args: &[String]) -> Result<(), String> {
         );
         SecretClient::builder(&target.vault_url)
             .credential(Arc::new(credential))
-            .transport(Arc::new(reqwest_client(&target)?))
+            .transport_options(transport_options(&target))
             .build()
             .map_err(|e| e.to_string())?
     };
@@ -126,10 +131,11 @@ async fn run(args: &[String]) -> Result<(), String> {
                 }
                 ("azkv-transport" | "azkv-pipeline", _) => {
                     // Layers of azkv alone, to split its cost: `azkv-transport` sends raw's exact
-                    // request through azkv's transport (`HttpClient::execute`); `azkv-pipeline`
-                    // sends the client's request through its whole pipeline (retry, bearer,
-                    // logging) but decodes nothing.
-                    let transport: Arc<dyn azkv_pipeline::HttpClient> = Arc::new(reqwest_client(&target)?);
+                    // request through azkv's default transport (`HttpClient::execute`);
+                    // `azkv-pipeline` sends the client's request through its whole pipeline
+                    // (retry, bearer, logging) but decodes nothing.
+                    let transport = azkv_pipeline::transport::default_transport(&transport_options(&target))
+                        .map_err(|e| e.to_string())?;
                     let pipeline = azkv.pipeline().clone();
                     let user_agent =
                         azkv_pipeline::policies::UserAgentPolicy::new("azkv-secrets", azkv_secrets_version(), None)

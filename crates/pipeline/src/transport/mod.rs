@@ -1,6 +1,8 @@
 //! Transports: the default on `reqwest`, and a second on `hyper` behind the `hyper` feature.
 
+mod default;
 mod diagnose;
+mod direct;
 pub(crate) mod http_client;
 #[cfg(feature = "hyper")]
 mod hyper;
@@ -17,12 +19,18 @@ pub use self::reqwest::{ReqwestTransport, new_reqwest_client};
 pub use self::resolve::{Resolve, ResolveError};
 pub(crate) use diagnose::host_port;
 
-/// The default transport for `options`: a [`ReqwestTransport`] with the options' body limit.
+/// The default transport for `options`: hyper-util's pooled client, driven directly, for every
+/// destination no proxy takes, and a [`ReqwestTransport`] for those a proxy takes (an explicit
+/// proxy, or one the environment names); one TLS configuration (rustls with ring, HTTP/2 by
+/// ALPN), the options' timeouts, resolver, overrides and body limit on both.
+///
+/// Skipping reqwest's request and redirect layers on the direct path saves about a fifth of
+/// the client's work per request (`docs/benchmarks.md`).
 ///
 /// # Errors
 /// As [`new_reqwest_client`].
 pub fn default_transport(options: &TransportOptions) -> crate::Result<std::sync::Arc<dyn crate::HttpClient>> {
-    Ok(std::sync::Arc::new(ReqwestTransport::from_options(options)?))
+    Ok(std::sync::Arc::new(default::DefaultTransport::new(options)?))
 }
 pub use options::{DEFAULT_MAX_RESPONSE_BODY, TransportOptions};
 

@@ -20,15 +20,24 @@ use crate::{Error, Headers, HttpClient, Request, Response, Result};
 /// # Ok::<(), azkv_pipeline::Error>(())
 /// ```
 pub fn new_reqwest_client(options: &TransportOptions) -> Result<reqwest::Client> {
+    build(options, super::tls::client_config(options)?, options.proxy.to_reqwest()?)
+}
+
+/// [`new_reqwest_client`] with its TLS configuration and proxy already made.
+pub(crate) fn build(
+    options: &TransportOptions,
+    tls: rustls::ClientConfig,
+    proxy: Option<reqwest::Proxy>,
+) -> Result<reqwest::Client> {
     let mut builder = reqwest::Client::builder()
         .connect_timeout(options.connect_timeout)
         .read_timeout(options.read_timeout)
         .pool_idle_timeout(options.pool_idle_timeout)
         .redirect(reqwest::redirect::Policy::none())
         .https_only(false)
-        .use_preconfigured_tls(super::tls::client_config(options)?)
+        .use_preconfigured_tls(tls)
         .no_proxy();
-    if let Some(proxy) = options.proxy.to_reqwest()? {
+    if let Some(proxy) = proxy {
         builder = builder.proxy(proxy);
     }
     if let Some(resolver) = &options.resolver {
@@ -40,8 +49,9 @@ pub fn new_reqwest_client(options: &TransportOptions) -> Result<reqwest::Client>
     builder.build().map_err(|e| Error::invalid_argument(format!("HTTP client cannot be built: {e}")))
 }
 
-/// A `reqwest::Client` with a response body limit: what a pipeline uses when no transport is
-/// given, built by [`super::default_transport`].
+/// A `reqwest::Client` with a response body limit: every request through reqwest, proxied or
+/// not (the default transport, [`super::default_transport`], uses reqwest only for proxied
+/// destinations).
 #[derive(Debug, Clone)]
 pub struct ReqwestTransport {
     client: reqwest::Client,

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use azkv_pipeline::transport::{TransportOptions, new_reqwest_client};
+use azkv_pipeline::transport::{TransportOptions, default_transport, new_reqwest_client};
 use azkv_pipeline::{Error, HttpClient, Method, Request};
 use wiremock::matchers::{body_string, header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -33,6 +33,17 @@ async fn reqwest_transport_round_trips_method_headers_query_and_body() {
     round_trip(Arc::new(new_reqwest_client(&TransportOptions::default()).unwrap())).await;
 }
 
+#[tokio::test]
+async fn the_default_transport_round_trips_method_headers_query_and_body() {
+    round_trip(default_transport(&TransportOptions::default()).unwrap()).await;
+}
+
+/// The reqwest transport and the default one (hyper-util directly, reqwest for proxies),
+/// built from the same options.
+fn both(options: &TransportOptions) -> [(&'static str, Arc<dyn HttpClient>); 2] {
+    [("reqwest", Arc::new(new_reqwest_client(options).unwrap())), ("default", default_transport(options).unwrap())]
+}
+
 #[cfg(feature = "hyper")]
 #[tokio::test]
 async fn hyper_transport_round_trips_method_headers_query_and_body() {
@@ -46,23 +57,25 @@ async fn redirects_are_not_followed() {
         .respond_with(ResponseTemplate::new(302).insert_header("location", "http://10.1.2.3/stolen"))
         .mount(&server)
         .await;
-    let client = new_reqwest_client(&TransportOptions::default()).unwrap();
-    let resp = HttpClient::execute(&client, &Request::new(Method::GET, format!("{}/a", server.uri()).parse().unwrap()))
-        .await
-        .unwrap();
-    assert_eq!(resp.status.as_u16(), 302);
+    for (name, client) in both(&TransportOptions::default()) {
+        let resp = client.execute(&Request::new(Method::GET, format!("{}/a", server.uri()).parse().unwrap())).await;
+        assert_eq!(resp.unwrap().status.as_u16(), 302, "{name}");
+    }
 }
 
 #[tokio::test]
 async fn resolve_overrides_route_a_host_name_to_loopback() {
     let server = MockServer::start().await;
-    Mock::given(path("/r")).respond_with(ResponseTemplate::new(204)).expect(1).mount(&server).await;
+    Mock::given(path("/r")).respond_with(ResponseTemplate::new(204)).expect(2).mount(&server).await;
     let addr = *server.address();
-    let options = TransportOptions::default().with_resolve("myvault.vault.azure.net", addr);
-    let client = new_reqwest_client(&options).unwrap();
-    let url = format!("http://myvault.vault.azure.net:{}/r", addr.port());
-    let resp = HttpClient::execute(&client, &Request::new(Method::GET, url.parse().unwrap())).await.unwrap();
-    assert_eq!(resp.status.as_u16(), 204);
+    // The override's port is ignored, as reqwest documents: the URL's port is used.
+    let options = TransportOptions::default().with_resolve("MyVault.vault.azure.net", (addr.ip(), 1).into());
+    for (name, client) in both(&options) {
+        let url = format!("http://myvault.vault.azure.net:{}/r", addr.port());
+        let resp = client.execute(&Request::new(Method::GET, url.parse().unwrap())).await.unwrap();
+        assert_eq!(resp.status.as_u16(), 204, "{name}");
+    }
+    server.verify().await;
 }
 
 #[test]
@@ -126,19 +139,21 @@ async fn an_explicit_proxy_is_used_for_remote_hosts_and_never_for_loopback() {
     use azkv_pipeline::transport::ExplicitProxy;
     let (proxy_url, proxied) = counting_proxy().await;
     let server = MockServer::start().await;
-    Mock::given(path("/direct")).respond_with(ResponseTemplate::new(204)).expect(1).mount(&server).await;
+    Mock::given(path("/direct")).respond_with(ResponseTemplate::new(204)).expect(2).mount(&server).await;
     let proxy = ExplicitProxy::new(&proxy_url).unwrap().with_basic_auth("user", "pw");
-    let client = new_reqwest_client(&TransportOptions::default().with_proxy(proxy)).unwrap();
-    // Loopback: direct, whatever the settings say.
-    let url = format!("{}/direct", server.uri());
-    let resp = HttpClient::execute(&client, &Request::new(Method::GET, url.parse().unwrap())).await.unwrap();
-    assert_eq!(resp.status.as_u16(), 204);
-    assert_eq!(proxied.load(std::sync::atomic::Ordering::SeqCst), 0);
-    // A remote host: through the proxy (which answers 502), never resolved or reached here.
-    let remote = Request::new(Method::GET, "http://vault.example.test/secrets/a".parse().unwrap());
-    let resp = HttpClient::execute(&client, &remote).await.unwrap();
-    assert_eq!(resp.status.as_u16(), 502);
-    assert_eq!(proxied.load(std::sync::atomic::Ordering::SeqCst), 1);
+    for (i, (name, client)) in both(&TransportOptions::default().with_proxy(proxy)).into_iter().enumerate() {
+        // Loopback: direct, whatever the settings say.
+        let url = format!("{}/direct", server.uri());
+        let resp = client.execute(&Request::new(Method::GET, url.parse().unwrap())).await.unwrap();
+        assert_eq!(resp.status.as_u16(), 204, "{name}");
+        assert_eq!(proxied.load(std::sync::atomic::Ordering::SeqCst), i, "{name}");
+        // A remote host: through the proxy (which answers 502), never resolved or reached here.
+        let remote = Request::new(Method::GET, "http://vault.example.test/secrets/a".parse().unwrap());
+        let resp = client.execute(&remote).await.unwrap();
+        assert_eq!(resp.status.as_u16(), 502, "{name}");
+        assert_eq!(proxied.load(std::sync::atomic::Ordering::SeqCst), i + 1, "{name}");
+    }
+    server.verify().await;
 }
 
 /// The only test in this binary that touches rustls's process-wide provider.
@@ -146,17 +161,17 @@ async fn an_explicit_proxy_is_used_for_remote_hosts_and_never_for_loopback() {
 async fn building_a_client_leaves_the_process_crypto_provider_to_the_application() {
     assert!(rustls::crypto::CryptoProvider::get_default().is_none(), "nothing installed a provider yet");
     let client = new_reqwest_client(&TransportOptions::default()).unwrap();
+    let default = default_transport(&TransportOptions::default()).unwrap();
     assert!(rustls::crypto::CryptoProvider::get_default().is_none(), "building a client installed a provider");
     // The application installs its own afterwards, as it may: no panic, and both keep working.
     rustls::crypto::ring::default_provider().install_default().expect("the process default is still free");
     let server = MockServer::start().await;
     Mock::given(path("/p")).respond_with(ResponseTemplate::new(204)).mount(&server).await;
     let later = new_reqwest_client(&TransportOptions::default()).unwrap();
-    for c in [&client, &later] {
+    let later_default = default_transport(&TransportOptions::default()).unwrap();
+    let clients: [Arc<dyn HttpClient>; 4] = [Arc::new(client), Arc::new(later), default, later_default];
+    for c in clients {
         let url = format!("{}/p", server.uri());
-        assert_eq!(
-            HttpClient::execute(c, &Request::new(Method::GET, url.parse().unwrap())).await.unwrap().status.as_u16(),
-            204
-        );
+        assert_eq!(c.execute(&Request::new(Method::GET, url.parse().unwrap())).await.unwrap().status.as_u16(), 204);
     }
 }
