@@ -1,6 +1,6 @@
 //! The default transport's path for destinations no proxy takes: hyper-util's pooled client on
-//! a connector of our own (the options' resolver and overrides, TCP_NODELAY, tokio-rustls with
-//! the shared TLS configuration, HTTP/2 by ALPN).
+//! a connector of our own (hyper-util's TCP connector on the options' overrides and resolver,
+//! TCP_NODELAY, tokio-rustls with the shared TLS configuration, HTTP/2 by ALPN).
 //!
 //! reqwest runs on the same hyper-util client; going to it directly skips reqwest's request
 //! builder, its redirect layer (which parses each request's URL twice more even when
@@ -11,7 +11,7 @@
 use std::error::Error as StdError;
 use std::future::Future;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -20,7 +20,8 @@ use std::time::Duration;
 use bytes::{Bytes, BytesMut};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::{Connected, Connection};
+use hyper_util::client::legacy::connect::dns::Name;
+use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
@@ -41,12 +42,7 @@ pub(crate) struct Direct {
 impl Direct {
     /// A client for `options`, trusting what `tls` trusts.
     pub(crate) fn new(options: &TransportOptions, tls: Arc<rustls::ClientConfig>) -> Self {
-        let connector = Connector {
-            tls: tokio_rustls::TlsConnector::from(tls),
-            overrides: options.resolve.iter().map(|(host, addr)| (host.to_ascii_lowercase(), *addr)).collect(),
-            resolver: options.resolver.clone(),
-            connect_timeout: options.connect_timeout,
-        };
+        let connector = Connector::new(options, tls);
         let client = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(options.pool_idle_timeout)
             .pool_timer(TokioTimer::new())
@@ -137,15 +133,26 @@ fn chain_has_timeout(e: &(dyn StdError + 'static)) -> bool {
     false
 }
 
-/// Opens connections: name resolution (overrides, then the options' resolver, then the
-/// system's), TCP with `TCP_NODELAY`, and TLS for https, all within the connect timeout.
+/// Opens connections: TCP through hyper-util's connector (happy eyeballs between address
+/// families, `TCP_NODELAY`) on [`Names`], then TLS for https, all within the connect timeout.
 #[derive(Clone)]
 struct Connector {
+    tcp: HttpConnector<Names>,
     tls: tokio_rustls::TlsConnector,
-    /// Lower-case host names and the address to use for each (its port replaced by the URL's).
-    overrides: Arc<[(String, SocketAddr)]>,
-    resolver: Option<Arc<dyn Resolve>>,
     connect_timeout: Duration,
+}
+
+impl Connector {
+    fn new(options: &TransportOptions, tls: Arc<rustls::ClientConfig>) -> Self {
+        let names = Names {
+            overrides: options.resolve.iter().map(|(host, addr)| (host.to_ascii_lowercase(), addr.ip())).collect(),
+            resolver: options.resolver.clone(),
+        };
+        let mut tcp = HttpConnector::new_with_resolver(names);
+        tcp.enforce_http(false);
+        tcp.set_nodelay(true);
+        Self { tcp, tls: tokio_rustls::TlsConnector::from(tls), connect_timeout: options.connect_timeout }
+    }
 }
 
 impl tower_service::Service<http::Uri> for Connector {
@@ -173,62 +180,62 @@ impl tower_service::Service<http::Uri> for Connector {
 }
 
 impl Connector {
-    async fn connect(self, uri: http::Uri) -> std::result::Result<Conn, BoxError> {
+    async fn connect(mut self, uri: http::Uri) -> std::result::Result<Conn, BoxError> {
         let https = match uri.scheme_str() {
             Some("https") => true,
             Some("http") => false,
             other => return Err(format!("unsupported URL scheme {other:?}").into()),
         };
         let host = uri.host().ok_or("the URL has no host")?;
-        let host = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
-        let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
-        let addrs = self.resolve(host, port).await?;
-        let tcp = connect_any(&addrs).await?;
-        tcp.set_nodelay(true)?;
+        let host = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host).to_owned();
+        let tcp = tower_service::Service::call(&mut self.tcp, uri).await?.into_inner();
         if !https {
             return Ok(Conn { io: TokioIo::new(Stream::Plain(tcp)), h2: false });
         }
-        let name = rustls::pki_types::ServerName::try_from(host.to_owned())
-            .map_err(|e| format!("`{host}` is not a valid TLS server name: {e}"))?;
+        let name = rustls::pki_types::ServerName::try_from(host)
+            .map_err(|e| format!("the URL's host is not a valid TLS server name: {e}"))?;
         let tls = self.tls.connect(name, tcp).await?;
         let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
         Ok(Conn { io: TokioIo::new(Stream::Tls(Box::new(tls))), h2 })
     }
-
-    async fn resolve(&self, host: &str, port: u16) -> std::result::Result<Vec<SocketAddr>, BoxError> {
-        if let Ok(ip) = host.parse::<std::net::IpAddr>() {
-            return Ok(vec![SocketAddr::new(ip, port)]);
-        }
-        let wanted = host.trim_end_matches('.');
-        if let Some((_, addr)) = self.overrides.iter().find(|(name, _)| name.eq_ignore_ascii_case(wanted)) {
-            return Ok(vec![SocketAddr::new(addr.ip(), port)]);
-        }
-        let addrs: Vec<SocketAddr> = match &self.resolver {
-            Some(resolver) => {
-                resolver.resolve(host).await?.into_iter().map(|a| SocketAddr::new(a.ip(), port)).collect()
-            }
-            None => tokio::net::lookup_host((host, port))
-                .await
-                .map_err(|e| io::Error::new(e.kind(), format!("failed to lookup address information: {e}")))?
-                .collect(),
-        };
-        if addrs.is_empty() {
-            return Err(format!("no address found for `{host}`").into());
-        }
-        Ok(addrs)
-    }
 }
 
-/// Tries each address in turn; the last failure when none answers.
-async fn connect_any(addrs: &[SocketAddr]) -> io::Result<TcpStream> {
-    let mut last = None;
-    for addr in addrs {
-        match TcpStream::connect(addr).await {
-            Ok(stream) => return Ok(stream),
-            Err(e) => last = Some(e),
-        }
+/// Name resolution for [`Connector`]: the options' overrides first, then their resolver, or
+/// the system's (`getaddrinfo` on a blocking thread, as reqwest does).
+#[derive(Clone)]
+struct Names {
+    /// Lower-case host names and the address to use for each (the URL gives the port).
+    overrides: Arc<[(String, IpAddr)]>,
+    resolver: Option<Arc<dyn Resolve>>,
+}
+
+impl tower_service::Service<Name> for Names {
+    type Response = std::vec::IntoIter<SocketAddr>;
+    type Error = BoxError;
+    type Future = Pin<Box<dyn Future<Output = std::result::Result<Self::Response, BoxError>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<std::result::Result<(), BoxError>> {
+        Poll::Ready(Ok(()))
     }
-    Err(last.unwrap_or_else(|| io::Error::other("no address to connect to")))
+
+    fn call(&mut self, name: Name) -> Self::Future {
+        let this = self.clone();
+        Box::pin(async move {
+            let host = name.as_str();
+            let wanted = host.trim_end_matches('.');
+            if let Some((_, ip)) = this.overrides.iter().find(|(name, _)| name.eq_ignore_ascii_case(wanted)) {
+                return Ok(vec![SocketAddr::new(*ip, 0)].into_iter());
+            }
+            let addrs: Vec<SocketAddr> = match &this.resolver {
+                Some(resolver) => resolver.resolve(host).await?,
+                None => tokio::net::lookup_host((host, 0))
+                    .await
+                    .map_err(|e| io::Error::new(e.kind(), format!("failed to lookup address information: {e}")))?
+                    .collect(),
+            };
+            Ok(addrs.into_iter())
+        })
+    }
 }
 
 /// A connection, plain or TLS.
