@@ -228,10 +228,9 @@ impl tower_service::Service<Name> for Names {
             }
             let addrs: Vec<SocketAddr> = match &this.resolver {
                 Some(resolver) => resolver.resolve(host).await?,
-                None => tokio::net::lookup_host((host, 0))
-                    .await
-                    .map_err(|e| io::Error::new(e.kind(), format!("failed to lookup address information: {e}")))?
-                    .collect(),
+                // Its error says "failed to lookup address information: …", which the
+                // diagnosis reads.
+                None => tokio::net::lookup_host((host, 0)).await?.collect(),
             };
             Ok(addrs.into_iter())
         })
