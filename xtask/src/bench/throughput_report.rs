@@ -22,7 +22,7 @@ pub(super) const CHART: &str = "benchmarks-throughput.svg";
 const CLIENTS: &[&str] = &["azkv-before", "azkv", "raw", "raw-minimal", "microsoft"];
 
 /// azkv's layers, counted by callgrind only: `azkv-transport` (raw reqwest's request through
-/// azkv's transport) and `azkv-pipeline` (the client's request through the whole pipeline,
+/// azkv's default transport) and `azkv-pipeline` (the client's request through the whole pipeline,
 /// nothing decoded).
 const LAYERS: &[&str] = &["azkv-transport", "azkv-pipeline"];
 
@@ -96,7 +96,8 @@ pub(super) fn section(t: &Throughput) -> anyhow::Result<String> {
         "\nEach cell: {} operations after {} warm-up operations at that concurrency, in a process of its own; the figure is \
          the median of {} round(s), the clients taking turns in each round. All clients send the same token to \
          `https://benchvault.vault.azure.net:PORT` (resolved to 127.0.0.1, the server's CA trusted, challenge resource \
-         verification on), on a reqwest client with the same settings (rustls with ring, HTTP/2 by ALPN). `raw` is \
+         verification on), with the same transport settings (rustls with ring, HTTP/2 by ALPN); azkv on its default \
+         transport (hyper-util's client driven directly, no proxy being set), the others on reqwest. `raw` is \
          reqwest alone sending the same requests as azkv: method, URL, body, token and the same headers (User-Agent, \
          Accept, a fresh `x-ms-client-request-id` per operation), the response read but not decoded; `raw-minimal` is \
          `raw` without the SDK headers (only `Authorization` and `Content-Type`). The bare server answers every request \
@@ -202,7 +203,7 @@ pub(super) fn section(t: &Throughput) -> anyhow::Result<String> {
         if LAYERS.iter().any(|l| t.callgrind.keys().any(|k| k.0 == *l)) {
             writeln!(
                 md,
-                "\n`azkv-transport` is raw reqwest's request sent through azkv's transport (`HttpClient::execute`); \
+                "\n`azkv-transport` is raw reqwest's request sent through azkv's default transport (`HttpClient::execute`); \
                  `azkv-pipeline` is the client's request through azkv's whole pipeline (retry, request id, bearer, \
                  logging), the response not decoded. From raw to azkv-transport to azkv-pipeline to azkv, each \
                  row adds one layer."
