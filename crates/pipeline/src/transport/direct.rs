@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::dns::Name;
@@ -70,8 +70,8 @@ impl Direct {
             biased;
             sent = self.client.request(outgoing) => sent.map_err(|e| {
                 if e.is_connect() {
-                    let timed_out = chain_has_timeout(&e);
-                    super::diagnose::connect_error(url, &e, timed_out).with_cause(e)
+                    // The connector's own timeout is an `io::ErrorKind::TimedOut` in the chain.
+                    super::diagnose::connect_error(url, &e, false).with_cause(e)
                 } else {
                     super::diagnose::exchange_error(url, "exchange with", &e).with_cause(e)
                 }
@@ -79,19 +79,8 @@ impl Direct {
             () = &mut idle => return Err(read_timeout("waiting for")),
         };
         let (parts, mut body) = response.into_parts();
-        let limit = self.max_response_body;
-        let too_large = || Error::Transport {
-            message: format!("response body from {} exceeds {limit} bytes", super::host_port(url)),
-            cause: None,
-        };
-        let declared =
-            parts.headers.get(http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-        if declared.is_some_and(|n| n > limit as u64) {
-            return Err(too_large());
-        }
-        // A small body usually comes in one frame: keep it as it is, and copy only when a
-        // second one follows.
-        let (mut first, mut rest, mut total) = (None::<Bytes>, BytesMut::new(), 0usize);
+        let declared = parts.headers.get(http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse().ok());
+        let mut reader = super::body::BodyReader::new(url, self.max_response_body, declared)?;
         loop {
             idle.as_mut().reset(tokio::time::Instant::now() + self.read_timeout);
             let frame = tokio::select! {
@@ -102,35 +91,13 @@ impl Direct {
             let Some(frame) = frame else { break };
             let frame = frame
                 .map_err(|e| super::diagnose::exchange_error(url, "reading the response from", &e).with_cause(e))?;
-            let Ok(chunk) = frame.into_data() else { continue };
-            total += chunk.len();
-            if total > limit {
-                return Err(too_large());
+            if let Ok(chunk) = frame.into_data() {
+                reader.push(chunk)?;
             }
-            if first.is_none() && rest.is_empty() {
-                first = Some(chunk);
-                continue;
-            }
-            if let Some(first) = first.take() {
-                rest.extend_from_slice(&first);
-            }
-            rest.extend_from_slice(&chunk);
         }
-        let body = first.unwrap_or_else(|| rest.freeze());
+        let body = reader.finish();
         Ok(Response::new(parts.status, Headers::from(parts.headers), body))
     }
-}
-
-/// Whether our connector's own connect timeout is what failed.
-fn chain_has_timeout(e: &(dyn StdError + 'static)) -> bool {
-    let mut current = Some(e);
-    while let Some(e) = current {
-        if e.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::TimedOut) {
-            return true;
-        }
-        current = e.source();
-    }
-    false
 }
 
 /// Opens connections: TCP through hyper-util's connector (happy eyeballs between address

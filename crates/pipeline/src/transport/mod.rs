@@ -1,5 +1,6 @@
 //! Transports: the default on `reqwest`, and a second on `hyper` behind the `hyper` feature.
 
+mod body;
 mod default;
 mod diagnose;
 mod direct;

@@ -114,31 +114,11 @@ pub(crate) fn invalid_header(url: &url::Url, name: &str) -> Error {
 }
 
 async fn read_body(url: &url::Url, mut response: reqwest::Response, limit: usize) -> Result<bytes::Bytes> {
-    let too_large = || Error::Transport {
-        message: format!("response body from {} exceeds {limit} bytes", super::host_port(url)),
-        cause: None,
-    };
-    if response.content_length().is_some_and(|n| n > limit as u64) {
-        return Err(too_large());
-    }
-    // A small body usually comes in one chunk: keep it as it is, and copy only when a
-    // second one follows.
-    let (mut first, mut rest, mut total) = (None::<bytes::Bytes>, bytes::BytesMut::new(), 0usize);
+    let mut body = super::body::BodyReader::new(url, limit, response.content_length())?;
     while let Some(chunk) = response.chunk().await.map_err(|e| map_read_error(url, e))? {
-        total += chunk.len();
-        if total > limit {
-            return Err(too_large());
-        }
-        if first.is_none() && rest.is_empty() {
-            first = Some(chunk);
-            continue;
-        }
-        if let Some(first) = first.take() {
-            rest.extend_from_slice(&first);
-        }
-        rest.extend_from_slice(&chunk);
+        body.push(chunk)?;
     }
-    Ok(first.unwrap_or_else(|| rest.freeze()))
+    Ok(body.finish())
 }
 
 /// Classifies a failed send: refused before sending (`Connection`, with its kind), timed out,
