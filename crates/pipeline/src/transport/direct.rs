@@ -102,8 +102,13 @@ impl Direct {
 
 /// Opens connections: TCP through hyper-util's connector (happy eyeballs between address
 /// families, `TCP_NODELAY`) on [`Names`], then TLS for https, all within the connect timeout.
+///
+/// hyper-util's client clones its connector for every request, pooled connection or not, so
+/// the settings sit behind one `Arc`.
 #[derive(Clone)]
-struct Connector {
+struct Connector(Arc<Settings>);
+
+struct Settings {
     tcp: HttpConnector<Names>,
     tls: tokio_rustls::TlsConnector,
     connect_timeout: Duration,
@@ -118,7 +123,11 @@ impl Connector {
         let mut tcp = HttpConnector::new_with_resolver(names);
         tcp.enforce_http(false);
         tcp.set_nodelay(true);
-        Self { tcp, tls: tokio_rustls::TlsConnector::from(tls), connect_timeout: options.connect_timeout }
+        Self(Arc::new(Settings {
+            tcp,
+            tls: tokio_rustls::TlsConnector::from(tls),
+            connect_timeout: options.connect_timeout,
+        }))
     }
 }
 
@@ -132,10 +141,10 @@ impl tower_service::Service<http::Uri> for Connector {
     }
 
     fn call(&mut self, uri: http::Uri) -> Self::Future {
-        let this = self.clone();
+        let settings = self.0.clone();
         Box::pin(async move {
-            let timeout = this.connect_timeout;
-            match tokio::time::timeout(timeout, this.connect(uri)).await {
+            let timeout = settings.connect_timeout;
+            match tokio::time::timeout(timeout, settings.connect(uri)).await {
                 Ok(conn) => conn,
                 Err(_) => Err(Box::new(io::Error::new(
                     io::ErrorKind::TimedOut,
@@ -146,8 +155,8 @@ impl tower_service::Service<http::Uri> for Connector {
     }
 }
 
-impl Connector {
-    async fn connect(mut self, uri: http::Uri) -> std::result::Result<Conn, BoxError> {
+impl Settings {
+    async fn connect(&self, uri: http::Uri) -> std::result::Result<Conn, BoxError> {
         let https = match uri.scheme_str() {
             Some("https") => true,
             Some("http") => false,
@@ -155,7 +164,7 @@ impl Connector {
         };
         let host = uri.host().ok_or("the URL has no host")?;
         let host = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host).to_owned();
-        let tcp = tower_service::Service::call(&mut self.tcp, uri).await?.into_inner();
+        let tcp = tower_service::Service::call(&mut self.tcp.clone(), uri).await?.into_inner();
         if !https {
             return Ok(Conn { io: TokioIo::new(Stream::Plain(tcp)), h2: false });
         }
