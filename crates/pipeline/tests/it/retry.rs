@@ -1,5 +1,6 @@
 //! Retry policy against wiremock: counts, Retry-After forms, refused connections, timeouts.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use azkv_pipeline::policies::RetryOptions;
@@ -225,6 +226,30 @@ async fn the_context_request_id_is_sent() {
     let seen = server.received_requests().await.unwrap();
     assert_eq!(seen[0].headers.get("x-ms-client-request-id").unwrap(), "my-id");
     assert!(seen[0].headers.get("user-agent").unwrap().to_str().unwrap().starts_with("azsdk-rust-test/0.0.1"));
+}
+
+#[tokio::test]
+async fn a_generated_request_id_is_a_fresh_uuid_kept_out_of_the_hpack_table() {
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let transport = azkv_pipeline::test_util::FnHttpClient::new(move |request| {
+        let value = request.headers.as_header_map().get("x-ms-client-request-id").unwrap();
+        log.lock().unwrap().push((value.to_str().unwrap().to_owned(), value.is_sensitive()));
+        Ok(azkv_pipeline::Response::new(StatusCode::OK, Default::default(), ""))
+    });
+    let time = ManualTime::default();
+    let pipeline = crate::support::pipeline_over(Arc::new(transport), RetryOptions::default(), &time, vec![]);
+    for _ in 0..2 {
+        let mut request = Request::new(Method::GET, "http://127.0.0.1:9/x".parse().unwrap());
+        pipeline.send(&Context::new(), &mut request).await.unwrap();
+    }
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 2);
+    for (id, never_indexed) in seen.iter() {
+        assert!(uuid::Uuid::parse_str(id).is_ok_and(|u| u.get_version_num() == 4), "{id}");
+        assert!(never_indexed, "{id} would go into HTTP/2's header table");
+    }
+    assert_ne!(seen[0].0, seen[1].0);
 }
 
 #[tokio::test]
