@@ -6,7 +6,7 @@
 //! builder, its redirect layer (which parses each request's URL twice more even when
 //! redirects are off) and its response wrapper: about a fifth of the client's instructions
 //! per request. Requests that a proxy takes still go through reqwest, which owns the proxy
-//! handshake (see [`super::DefaultTransport`]).
+//! handshake (see [`super::default::DefaultTransport`]).
 
 use std::error::Error as StdError;
 use std::future::Future;

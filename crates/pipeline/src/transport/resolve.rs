@@ -1,4 +1,4 @@
-//! The name-resolution seam of the reqwest transport.
+//! The name-resolution seam of the built-in transports.
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -26,7 +26,8 @@ pub enum ResolveError {
     },
 }
 
-/// Resolves host names for [`super::ReqwestTransport`], in place of the system resolver.
+/// Resolves host names for the default transport ([`super::default_transport`]) and
+/// [`super::ReqwestTransport`], in place of the system resolver.
 ///
 /// A seam for tests (a resolver that answers "no such host" without touching the network)
 /// and for applications with their own DNS. Overrides from
