@@ -105,13 +105,7 @@ impl HttpClient for HyperClient {
             .body(Full::new(request.body.clone()))
             .map_err(|e| Error::invalid_argument(format!("request cannot be built: {e}")))?;
         *req.headers_mut() = request.headers.as_header_map().clone();
-        let response = self.client.request(req).await.map_err(|e| {
-            if e.is_connect() {
-                super::diagnose::connect_error(&request.url, &e, false).with_cause(e)
-            } else {
-                super::diagnose::exchange_error(&request.url, "exchange with", &e).with_cause(e)
-            }
-        })?;
+        let response = self.client.request(req).await.map_err(|e| super::direct::send_error(&request.url, e))?;
         let (parts, body) = response.into_parts();
         let headers = Headers::from(parts.headers);
         let body = Limited::new(body, self.max_response_body)

@@ -1,4 +1,5 @@
-//! Transports: the default on `reqwest`, and a second on `hyper` behind the `hyper` feature.
+//! Transports: the default (hyper-util's client driven directly, reqwest for proxied
+//! destinations), reqwest alone, and a second on `hyper-rustls` behind the `hyper` feature.
 
 mod body;
 mod default;
@@ -25,8 +26,8 @@ pub(crate) use diagnose::host_port;
 /// proxy, or one the environment names); one TLS configuration (rustls with ring, HTTP/2 by
 /// ALPN), the options' timeouts, resolver, overrides and body limit on both.
 ///
-/// Skipping reqwest's request and redirect layers on the direct path saves about a fifth of
-/// the client's work per request (`docs/benchmarks.md`).
+/// Skipping reqwest's request and redirect layers on the direct path saves about a quarter of
+/// the client's instructions per request (`docs/benchmarks.md`).
 ///
 /// # Errors
 /// As [`new_reqwest_client`].
