@@ -6,11 +6,33 @@
 //! is recorded; throughput is `ops / wall time`. A warm-up cell at the same concurrency (its
 //! results thrown away) opens connections and fills caches first. Any failed operation fails the
 //! whole run: a figure is never computed from errors.
+//!
+//! `cargo xtask bench` runs the clients in *blocks* (`serve_blocks`): every client's process stays
+//! alive for a round and runs short blocks of operations when told, the clients taking turns
+//! block by block, so that the machine's swings (which on a shared 2-core VM move throughput by a
+//! quarter within a second) hit every client alike.
 
+use std::collections::HashMap;
 use std::future::Future;
+use std::io::BufRead as _;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+
+/// One operation of a client, called with the operation's number.
+pub(crate) type Operation = Arc<dyn Fn(usize) -> OperationFuture + Send + Sync>;
+/// What an [`Operation`] returns: resolves when the operation has completed.
+pub(crate) type OperationFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
+
+/// `f` as an [`Operation`] (every client pays the same boxed future per operation).
+pub(crate) fn operation<F, Fut>(f: F) -> Operation
+where
+    F: Fn(usize) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), String>> + Send + 'static,
+{
+    Arc::new(move |i| Box::pin(f(i)))
+}
 
 /// What to run, from the environment: `BENCH_OPS` (default 2000), `BENCH_WARMUP` (default 200),
 /// `BENCH_CONCURRENCY` (default `1,16,64`) and `BENCH_OPERATIONS` (default `get,set`), so that
@@ -96,8 +118,36 @@ fn stat_cpu() -> Option<Duration> {
 }
 
 impl Cell {
+    /// The cell of `ops` operations taking `secs` of wall time, `latencies` (in any order) and
+    /// `cpu` of process CPU time.
+    fn new(
+        (client, target, op): (&str, &str, &str),
+        concurrency: usize,
+        secs: f64,
+        mut latencies: Vec<Duration>,
+        cpu: Option<Duration>,
+    ) -> Self {
+        latencies.sort_unstable();
+        let ops = latencies.len();
+        Self {
+            client: client.into(),
+            target: target.into(),
+            op: op.into(),
+            concurrency,
+            ops,
+            secs,
+            p50_us: percentile_us(&latencies, 50),
+            p99_us: percentile_us(&latencies, 99),
+            cpu_us_per_op: cpu.map(|c| c.as_secs_f64() * 1e6 / ops.max(1) as f64),
+        }
+    }
+
     /// One JSON line, as `cargo xtask bench` reads it.
     pub(crate) fn to_json(&self) -> String {
+        self.to_value().to_string()
+    }
+
+    fn to_value(&self) -> serde_json::Value {
         serde_json::json!({
             "client": self.client,
             "target": self.target,
@@ -110,17 +160,13 @@ impl Cell {
             "p99_us": self.p99_us,
             "cpu_us_per_op": self.cpu_us_per_op,
         })
-        .to_string()
+        
     }
 }
 
 /// Runs `op(i)` `ops` times with `concurrency` tasks: `(wall time, every latency)`, or the
 /// first error.
-async fn run<F, Fut>(concurrency: usize, ops: usize, op: Arc<F>) -> Result<(Duration, Vec<Duration>), String>
-where
-    F: Fn(usize) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<(), String>> + Send + 'static,
-{
+async fn run(concurrency: usize, ops: usize, op: Operation) -> Result<(Duration, Vec<Duration>), String> {
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let mut tasks = Vec::with_capacity(concurrency);
@@ -157,18 +203,13 @@ fn percentile_us(sorted: &[Duration], p: usize) -> f64 {
 
 /// Measures `op` at each concurrency of `settings` (a warm-up cell first each time), prints one
 /// JSON line per cell on stdout and returns the cells.
-pub(crate) async fn measure<F, Fut>(
+pub(crate) async fn measure(
     client: &str,
     target: &str,
     op_name: &str,
     settings: &Settings,
-    op: F,
-) -> Result<Vec<Cell>, String>
-where
-    F: Fn(usize) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<(), String>> + Send + 'static,
-{
-    let op = Arc::new(op);
+    op: Operation,
+) -> Result<Vec<Cell>, String> {
     let mut cells = Vec::new();
     for &concurrency in &settings.concurrency {
         if settings.warmup > 0 {
@@ -177,26 +218,142 @@ where
                 .map_err(|e| format!("{client} {op_name} (warm-up, concurrency {concurrency}): {e}"))?;
         }
         let cpu_before = process_cpu();
-        let (wall, mut latencies) = run(concurrency, settings.ops, op.clone())
+        let (wall, latencies) = run(concurrency, settings.ops, op.clone())
             .await
             .map_err(|e| format!("{client} {op_name} (concurrency {concurrency}): {e}"))?;
         let cpu = process_cpu().zip(cpu_before).map(|(after, before)| after.saturating_sub(before));
-        latencies.sort_unstable();
-        let cell = Cell {
-            client: client.into(),
-            target: target.into(),
-            op: op_name.into(),
-            concurrency,
-            ops: latencies.len(),
-            secs: wall.as_secs_f64(),
-            p50_us: percentile_us(&latencies, 50),
-            p99_us: percentile_us(&latencies, 99),
-            cpu_us_per_op: cpu.map(|c| c.as_secs_f64() * 1e6 / settings.ops as f64),
-        };
+        let cell = Cell::new((client, target, op_name), concurrency, wall.as_secs_f64(), latencies, cpu);
         println!("{}", cell.to_json());
         cells.push(cell);
     }
     Ok(cells)
+}
+
+/// A line of the block protocol read by [`serve_blocks`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Command {
+    /// `warm OP CONCURRENCY N`: run `N` operations (at least `CONCURRENCY`) and forget them;
+    /// answered `{"warm":N}`.
+    Warm { op: String, concurrency: usize, ops: usize },
+    /// `block OP CONCURRENCY N`: run `N` operations and add them to the cell `(OP, CONCURRENCY)`;
+    /// answered `{"ops":N,"secs":S}`.
+    Block { op: String, concurrency: usize, ops: usize },
+    /// `cell OP CONCURRENCY`: the cell's JSON line over all its blocks since the last `cell`
+    /// (throughput = operations / the blocks' wall time; percentiles over every latency; CPU
+    /// per operation over the blocks only); the cell starts again empty.
+    Cell { op: String, concurrency: usize },
+}
+
+impl Command {
+    /// Parses one line; every error names the line.
+    pub(crate) fn parse(line: &str) -> Result<Self, String> {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let number = |w: &str, what: &str| w.parse::<usize>().map_err(|e| format!("`{line}`: {what} `{w}`: {e}"));
+        let operation = |w: &str| match w {
+            "get" | "set" => Ok(w.to_owned()),
+            _ => Err(format!("`{line}`: unknown operation `{w}` (get, set)")),
+        };
+        let concurrency = |w: &str| match number(w, "concurrency")? {
+            0 => Err(format!("`{line}`: concurrency 0")),
+            c => Ok(c),
+        };
+        match words.as_slice() {
+            ["warm", op, c, n] => {
+                Ok(Self::Warm { op: operation(op)?, concurrency: concurrency(c)?, ops: number(n, "count")? })
+            }
+            ["block", op, c, n] => match number(n, "count")? {
+                0 => Err(format!("`{line}`: an empty block")),
+                ops => Ok(Self::Block { op: operation(op)?, concurrency: concurrency(c)?, ops }),
+            },
+            ["cell", op, c] => Ok(Self::Cell { op: operation(op)?, concurrency: concurrency(c)? }),
+            _ => Err(format!("`{line}`: expected `warm OP C N`, `block OP C N` or `cell OP C`")),
+        }
+    }
+}
+
+/// The blocks of one cell so far.
+#[derive(Default)]
+struct Pooled {
+    secs: f64,
+    latencies: Vec<Duration>,
+    cpu: Duration,
+    /// Whether some block's CPU time could not be read.
+    cpu_unknown: bool,
+}
+
+/// Serves the block protocol ([`Command`]) on standard input and output until input ends: first
+/// a `{"ready":true}` line, then one answer line per command, `{"error":"..."}` for a command
+/// that failed (the process goes on). `operation` gives the client's operation by name; it is
+/// called once per name, inside `runtime`.
+pub(crate) fn serve_blocks(
+    runtime: &tokio::runtime::Runtime,
+    client: &str,
+    target: &str,
+    operation: &dyn Fn(&str) -> Result<Operation, String>,
+) -> Result<(), String> {
+    let mut operations: HashMap<String, Operation> = HashMap::new();
+    let mut cells: HashMap<(String, usize), Pooled> = HashMap::new();
+    println!("{}", serde_json::json!({ "ready": true }));
+    for line in std::io::stdin().lock().lines() {
+        let line = line.map_err(|e| format!("reading standard input: {e}"))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let mut answer = || -> Result<serde_json::Value, String> {
+            let command = Command::parse(&line)?;
+            let (op_name, concurrency) = match &command {
+                Command::Warm { op, concurrency, .. }
+                | Command::Block { op, concurrency, .. }
+                | Command::Cell { op, concurrency } => (op.clone(), *concurrency),
+            };
+            let op = match operations.get(&op_name) {
+                Some(op) => op.clone(),
+                None => {
+                    let _entered = runtime.enter();
+                    let op = operation(&op_name)?;
+                    operations.insert(op_name.clone(), op.clone());
+                    op
+                }
+            };
+            let what = |e: String| format!("{client} {op_name} (concurrency {concurrency}): {e}");
+            match command {
+                Command::Warm { ops, .. } => {
+                    runtime.block_on(run(concurrency, ops.max(concurrency), op)).map_err(what)?;
+                    Ok(serde_json::json!({ "warm": ops }))
+                }
+                Command::Block { ops, .. } => {
+                    let cpu_before = process_cpu();
+                    let (wall, latencies) = runtime.block_on(run(concurrency, ops, op)).map_err(what)?;
+                    let cpu = process_cpu().zip(cpu_before).map(|(after, before)| after.saturating_sub(before));
+                    let pooled = cells.entry((op_name.clone(), concurrency)).or_default();
+                    pooled.secs += wall.as_secs_f64();
+                    pooled.latencies.extend(latencies);
+                    match cpu {
+                        Some(cpu) => pooled.cpu += cpu,
+                        None => pooled.cpu_unknown = true,
+                    }
+                    Ok(serde_json::json!({ "ops": ops, "secs": wall.as_secs_f64() }))
+                }
+                Command::Cell { .. } => {
+                    let pooled = cells.remove(&(op_name.clone(), concurrency)).unwrap_or_default();
+                    if pooled.latencies.is_empty() {
+                        return Err(what("no block has run".into()));
+                    }
+                    let cell = Cell::new(
+                        (client, target, &op_name),
+                        concurrency,
+                        pooled.secs,
+                        pooled.latencies,
+                        (!pooled.cpu_unknown).then_some(pooled.cpu),
+                    );
+                    Ok(cell.to_value())
+                }
+            }
+        };
+        let reply = answer().unwrap_or_else(|e| serde_json::json!({ "error": e }));
+        println!("{reply}");
+    }
+    Ok(())
 }
 
 /// The benchmark's target, from the environment: `BENCH_VAULT_URL` (for example
@@ -239,3 +396,29 @@ pub(crate) const GET_NAME: &str = "bench-get";
 pub(crate) const SET_NAME: &str = "bench-set";
 /// The value written.
 pub(crate) const VALUE: &str = "s3cr3t-value-for-the-throughput-benchmark";
+
+#[cfg(test)]
+mod tests {
+    use super::Command;
+
+    #[test]
+    fn block_commands_parse_and_bad_ones_say_what_is_wrong() {
+        assert_eq!(
+            Command::parse("block get 16 250"),
+            Ok(Command::Block { op: "get".into(), concurrency: 16, ops: 250 })
+        );
+        assert_eq!(Command::parse(" warm set 1 0 "), Ok(Command::Warm { op: "set".into(), concurrency: 1, ops: 0 }));
+        assert_eq!(Command::parse("cell set 64"), Ok(Command::Cell { op: "set".into(), concurrency: 64 }));
+        for (line, says) in [
+            ("block list 1 10", "unknown operation `list`"),
+            ("block get 0 10", "concurrency 0"),
+            ("block get 1 0", "an empty block"),
+            ("block get 1 ten", "count `ten`"),
+            ("cell get", "expected"),
+            ("", "expected"),
+        ] {
+            let err = Command::parse(line).unwrap_err();
+            assert!(err.contains(says), "{line:?}: {err}");
+        }
+    }
+}

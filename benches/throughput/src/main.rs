@@ -3,6 +3,8 @@
 //! - `throughput run [--clients azkv,raw,raw-minimal]`: measures `get_secret` and `set_secret` for each client
 //!   against the target named by `BENCH_VAULT_URL`, `BENCH_ADDR`, `BENCH_CA`, `BENCH_TOKEN`,
 //!   one JSON line per cell on stdout (see `driver.rs`).
+//! - `throughput blocks CLIENT`: the same target and client, run in blocks told on stdin (the
+//!   protocol of `driver::serve_blocks`), as `cargo xtask bench` does.
 //! - `throughput token`: prints a token from the emulator's managed-identity endpoint
 //!   (`BENCH_TOKEN_ENDPOINT`, `BENCH_IDENTITY_HEADER`, `BENCH_CA`).
 //! - `throughput serve-bare`: a bare hyper + rustls server answering every request with one fixed
@@ -16,7 +18,7 @@ use std::sync::Arc;
 use azkv_identity::StaticTokenCredential;
 use azkv_pipeline::transport::{TransportOptions, new_reqwest_client};
 use azkv_secrets::SecretClient;
-use driver::{GET_NAME, SET_NAME, Settings, Target, VALUE};
+use driver::{GET_NAME, Operation, SET_NAME, Settings, Target, VALUE};
 
 const API_VERSION: &str = "2025-07-01";
 
@@ -25,9 +27,10 @@ fn main() -> std::process::ExitCode {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime");
     let result = match args.first().map(String::as_str) {
         Some("run") => runtime.block_on(run(&args[1..])),
+        Some("blocks") => blocks(&runtime, &args[1..]),
         Some("token") => runtime.block_on(token()),
         Some("serve-bare") => runtime.block_on(bare::serve()),
-        _ => Err("usage: throughput run [--clients azkv,raw] | token | serve-bare".into()),
+        _ => Err("usage: throughput run [--clients azkv,raw] | blocks CLIENT | token | serve-bare".into()),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -79,145 +82,167 @@ async fn run(args: &[String]) -> Result<(), String> {
         _ => return Err(format!("unexpected arguments {args:?}")),
     };
     let settings = Settings::from_env()?;
-    let target = Target::from_env()?;
-    let azkv = {
-        let credential = StaticTokenCredential::new(
-            target.token.clone(),
-            time::OffsetDateTime::now_utc() + time::Duration::hours(1),
-        );
-        SecretClient::builder(&target.vault_url)
-            .credential(Arc::new(credential))
-            .transport_options(transport_options(&target))
-            .build()
-            .map_err(|e| e.to_string())?
-    };
-    let raw = reqwest_client(&target)?;
-    let auth = format!("Bearer {}", target.token);
-    let get_url = format!("{}/secrets/{GET_NAME}?api-version={API_VERSION}", target.vault_url);
-    let set_url = format!("{}/secrets/{SET_NAME}?api-version={API_VERSION}", target.vault_url);
-    let set_body = bytes::Bytes::from(serde_json::json!({ "value": VALUE }).to_string());
-
-    // The secret every `get` reads.
-    let seed = raw
-        .put(format!("{}/secrets/{GET_NAME}?api-version={API_VERSION}", target.vault_url))
-        .header("authorization", &auth)
-        .header("content-type", "application/json")
-        .body(set_body.clone())
-        .send()
-        .await
-        .map_err(|e| format!("seeding {GET_NAME}: {e}"))?;
-    if !seed.status().is_success() {
-        return Err(format!("seeding {GET_NAME}: {}", seed.status()));
-    }
-
+    let harness = Harness::new().await?;
     for op in settings.operations() {
         for client in &clients {
-            match (client.as_str(), op) {
-                ("azkv", "get") => {
-                    let c = azkv.clone();
-                    driver::measure("azkv", &target.label, op, &settings, move |_| {
-                        let c = c.clone();
-                        async move { c.get_secret(GET_NAME).await.map(drop).map_err(|e| e.to_string()) }
-                    })
-                    .await?;
-                }
-                ("azkv", "set") => {
-                    let c = azkv.clone();
-                    driver::measure("azkv", &target.label, op, &settings, move |_| {
-                        let c = c.clone();
-                        async move { c.set_secret(SET_NAME, VALUE, None).await.map(drop).map_err(|e| e.to_string()) }
-                    })
-                    .await?;
-                }
-                ("azkv-transport" | "azkv-pipeline", _) => {
-                    // Layers of azkv alone, to split its cost: `azkv-transport` sends raw's exact
-                    // request through azkv's default transport (`HttpClient::execute`);
-                    // `azkv-pipeline` sends the client's request through its whole pipeline
-                    // (retry, bearer, logging) but decodes nothing.
-                    let transport = azkv_pipeline::transport::default_transport(&transport_options(&target))
-                        .map_err(|e| e.to_string())?;
-                    let pipeline = azkv.pipeline().clone();
-                    let user_agent =
-                        azkv_pipeline::policies::UserAgentPolicy::new("azkv-secrets", azkv_secrets_version(), None)
-                            .value()
-                            .to_owned();
-                    let url: url::Url =
-                        if op == "get" { get_url.parse() } else { set_url.parse() }.map_err(|e| format!("{e}"))?;
-                    let (auth, body, is_get) = (auth.clone(), set_body.clone(), op == "get");
-                    let whole = client == "azkv-pipeline";
-                    driver::measure(client, &target.label, op, &settings, move |_| {
-                        let method = if is_get { azkv_pipeline::Method::GET } else { azkv_pipeline::Method::PUT };
-                        let mut request = azkv_pipeline::Request::new(method, url.clone());
-                        request.headers.insert("accept", "application/json");
-                        if !is_get {
-                            request.headers.insert("content-type", "application/json");
-                            request.body = body.clone();
-                        }
-                        if !whole {
-                            request.headers.insert("authorization", auth.clone());
-                            request.headers.insert("user-agent", user_agent.clone());
-                            request.headers.insert("x-ms-client-request-id", request_id());
-                        }
-                        let (transport, pipeline) = (transport.clone(), pipeline.clone());
-                        async move {
-                            let response = if whole {
-                                pipeline.send(&azkv_pipeline::Context::new(), &mut request).await
-                            } else {
-                                transport.execute(&request).await
-                            }
-                            .map_err(|e| e.to_string())?;
-                            if !response.is_success() || response.body.is_empty() {
-                                return Err(format!("status {}", response.status));
-                            }
-                            Ok(())
-                        }
-                    })
-                    .await?;
-                }
-                ("raw" | "raw-minimal", _) => {
-                    // `raw` sends exactly the requests azkv sends: the same headers (User-Agent,
-                    // Accept, a fresh x-ms-client-request-id per operation), token and body.
-                    // `raw-minimal` leaves out the SDK's headers, to show what they cost on the wire.
-                    let sdk_headers = client == "raw";
-                    let user_agent =
-                        azkv_pipeline::policies::UserAgentPolicy::new("azkv-secrets", azkv_secrets_version(), None)
-                            .value()
-                            .to_owned();
-                    let (c, auth, body) = (raw.clone(), auth.clone(), set_body.clone());
-                    let url = if op == "get" { get_url.clone() } else { set_url.clone() };
-                    let is_get = op == "get";
-                    driver::measure(client, &target.label, op, &settings, move |_| {
-                        let mut request = if is_get {
-                            c.get(&url).header("authorization", &auth)
-                        } else {
-                            c.put(&url)
-                                .header("authorization", &auth)
-                                .header("content-type", "application/json")
-                                .body(body.clone())
-                        };
-                        if sdk_headers {
-                            request = request
-                                .header("user-agent", &user_agent)
-                                .header("accept", "application/json")
-                                .header("x-ms-client-request-id", request_id());
-                        }
-                        async move {
-                            let response = request.send().await.map_err(|e| e.to_string())?;
-                            let status = response.status();
-                            let body = response.bytes().await.map_err(|e| e.to_string())?;
-                            if !status.is_success() || body.is_empty() {
-                                return Err(format!("status {status}"));
-                            }
-                            Ok(())
-                        }
-                    })
-                    .await?;
-                }
-                (other, _) => return Err(format!("unknown client `{other}` (azkv, raw, raw-minimal)")),
-            }
+            driver::measure(client, &harness.target.label, op, &settings, harness.operation(client, op)?).await?;
         }
     }
     Ok(())
+}
+
+fn blocks(runtime: &tokio::runtime::Runtime, args: &[String]) -> Result<(), String> {
+    let [client] = args else { return Err(format!("usage: throughput blocks CLIENT, not {args:?}")) };
+    let harness = runtime.block_on(Harness::new())?;
+    harness.operation(client, "get")?;
+    driver::serve_blocks(runtime, client, &harness.target.label, &|op| harness.operation(client, op))
+}
+
+/// Every client's means of sending, against the target of the environment.
+struct Harness {
+    target: Target,
+    azkv: SecretClient,
+    raw: reqwest::Client,
+    auth: String,
+    get_url: String,
+    set_url: String,
+    set_body: bytes::Bytes,
+    user_agent: String,
+}
+
+impl Harness {
+    /// Builds the clients and writes the secret every `get` reads.
+    async fn new() -> Result<Self, String> {
+        let target = Target::from_env()?;
+        let azkv = {
+            let credential = StaticTokenCredential::new(
+                target.token.clone(),
+                time::OffsetDateTime::now_utc() + time::Duration::hours(1),
+            );
+            SecretClient::builder(&target.vault_url)
+                .credential(Arc::new(credential))
+                .transport_options(transport_options(&target))
+                .build()
+                .map_err(|e| e.to_string())?
+        };
+        let raw = reqwest_client(&target)?;
+        let auth = format!("Bearer {}", target.token);
+        let get_url = format!("{}/secrets/{GET_NAME}?api-version={API_VERSION}", target.vault_url);
+        let set_url = format!("{}/secrets/{SET_NAME}?api-version={API_VERSION}", target.vault_url);
+        let set_body = bytes::Bytes::from(serde_json::json!({ "value": VALUE }).to_string());
+        let user_agent = azkv_pipeline::policies::UserAgentPolicy::new("azkv-secrets", azkv_secrets_version(), None)
+            .value()
+            .to_owned();
+        let seed = raw
+            .put(&get_url)
+            .header("authorization", &auth)
+            .header("content-type", "application/json")
+            .body(set_body.clone())
+            .send()
+            .await
+            .map_err(|e| format!("seeding {GET_NAME}: {e}"))?;
+        if !seed.status().is_success() {
+            return Err(format!("seeding {GET_NAME}: {}", seed.status()));
+        }
+        Ok(Self { target, azkv, raw, auth, get_url, set_url, set_body, user_agent })
+    }
+
+    /// `client`'s operation `op` (`get` or `set`).
+    fn operation(&self, client: &str, op: &str) -> Result<Operation, String> {
+        let is_get = op == "get";
+        Ok(match client {
+            "azkv" if is_get => {
+                let c = self.azkv.clone();
+                driver::operation(move |_| {
+                    let c = c.clone();
+                    async move { c.get_secret(GET_NAME).await.map(drop).map_err(|e| e.to_string()) }
+                })
+            }
+            "azkv" => {
+                let c = self.azkv.clone();
+                driver::operation(move |_| {
+                    let c = c.clone();
+                    async move { c.set_secret(SET_NAME, VALUE, None).await.map(drop).map_err(|e| e.to_string()) }
+                })
+            }
+            "azkv-transport" | "azkv-pipeline" => {
+                // Layers of azkv alone, to split its cost: `azkv-transport` sends raw's exact
+                // request through azkv's default transport (`HttpClient::execute`);
+                // `azkv-pipeline` sends the client's request through its whole pipeline
+                // (retry, bearer, logging) but decodes nothing.
+                let transport = azkv_pipeline::transport::default_transport(&transport_options(&self.target))
+                    .map_err(|e| e.to_string())?;
+                let pipeline = self.azkv.pipeline().clone();
+                let url: url::Url =
+                    if is_get { self.get_url.parse() } else { self.set_url.parse() }.map_err(|e| format!("{e}"))?;
+                let (auth, body, user_agent) = (self.auth.clone(), self.set_body.clone(), self.user_agent.clone());
+                let whole = client == "azkv-pipeline";
+                driver::operation(move |_| {
+                    let method = if is_get { azkv_pipeline::Method::GET } else { azkv_pipeline::Method::PUT };
+                    let mut request = azkv_pipeline::Request::new(method, url.clone());
+                    request.headers.insert("accept", "application/json");
+                    if !is_get {
+                        request.headers.insert("content-type", "application/json");
+                        request.body = body.clone();
+                    }
+                    if !whole {
+                        request.headers.insert("authorization", auth.clone());
+                        request.headers.insert("user-agent", user_agent.clone());
+                        request.headers.insert("x-ms-client-request-id", request_id());
+                    }
+                    let (transport, pipeline) = (transport.clone(), pipeline.clone());
+                    async move {
+                        let response = if whole {
+                            pipeline.send(&azkv_pipeline::Context::new(), &mut request).await
+                        } else {
+                            transport.execute(&request).await
+                        }
+                        .map_err(|e| e.to_string())?;
+                        if !response.is_success() || response.body.is_empty() {
+                            return Err(format!("status {}", response.status));
+                        }
+                        Ok(())
+                    }
+                })
+            }
+            "raw" | "raw-minimal" => {
+                // `raw` sends exactly the requests azkv sends: the same headers (User-Agent,
+                // Accept, a fresh x-ms-client-request-id per operation), token and body.
+                // `raw-minimal` leaves out the SDK's headers, to show what they cost on the wire.
+                let sdk_headers = client == "raw";
+                let (c, auth, body, user_agent) =
+                    (self.raw.clone(), self.auth.clone(), self.set_body.clone(), self.user_agent.clone());
+                let url = if is_get { self.get_url.clone() } else { self.set_url.clone() };
+                driver::operation(move |_| {
+                    let mut request = if is_get {
+                        c.get(&url).header("authorization", &auth)
+                    } else {
+                        c.put(&url).header("authorization", &auth).header("content-type", "application/json").body(body.clone())
+                    };
+                    if sdk_headers {
+                        request = request
+                            .header("user-agent", &user_agent)
+                            .header("accept", "application/json")
+                            .header("x-ms-client-request-id", request_id());
+                    }
+                    async move {
+                        let response = request.send().await.map_err(|e| e.to_string())?;
+                        let status = response.status();
+                        let body = response.bytes().await.map_err(|e| e.to_string())?;
+                        if !status.is_success() || body.is_empty() {
+                            return Err(format!("status {status}"));
+                        }
+                        Ok(())
+                    }
+                })
+            }
+            other => {
+                return Err(format!(
+                    "unknown client `{other}` (azkv, raw, raw-minimal, azkv-transport, azkv-pipeline)"
+                ));
+            }
+        })
+    }
 }
 
 /// The azkv-secrets version azkv puts in its User-Agent (this package shares the workspace version).
