@@ -160,7 +160,6 @@ impl Cell {
             "p99_us": self.p99_us,
             "cpu_us_per_op": self.cpu_us_per_op,
         })
-        
     }
 }
 

@@ -217,7 +217,10 @@ impl Harness {
                     let mut request = if is_get {
                         c.get(&url).header("authorization", &auth)
                     } else {
-                        c.put(&url).header("authorization", &auth).header("content-type", "application/json").body(body.clone())
+                        c.put(&url)
+                            .header("authorization", &auth)
+                            .header("content-type", "application/json")
+                            .body(body.clone())
                     };
                     if sdk_headers {
                         request = request

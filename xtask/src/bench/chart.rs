@@ -36,7 +36,7 @@ pub(super) fn render(t: &Throughput) -> anyhow::Result<String> {
     writeln!(s, r#"<rect width="100%" height="100%" fill="white"/>"#)?;
     writeln!(
         s,
-        r#"<text x="{LEFT}" y="22" font-size="15" font-weight="bold">Operations per second per client (median of {} rounds); azkv / raw over azkv's bar, raw's height dashed</text>"#,
+        r#"<text x="{LEFT}" y="22" font-size="15" font-weight="bold">Operations per second per client (median of {} rounds); azkv / raw (paired, median over rounds) over azkv's bar, raw's height dashed</text>"#,
         t.rounds
     )?;
     for (i, (client, colour)) in series.iter().enumerate() {
@@ -80,8 +80,9 @@ pub(super) fn render(t: &Throughput) -> anyhow::Result<String> {
                     bar_w - 2.0,
                     bottom - y(v)
                 )?;
-                if let Some(raw) = get("raw", op, c).filter(|r| *r > 0.0 && client.starts_with("azkv")) {
-                    let r = v / raw;
+                let raw_key = ("raw".to_owned(), target.to_owned(), op.to_owned(), c);
+                let own_key = ((*client).to_owned(), target.to_owned(), op.to_owned(), c);
+                if let Some(r) = client.starts_with("azkv").then(|| t.ratio(&own_key, &raw_key)).flatten() {
                     let fill = if r >= 0.95 { "#1a7f1a" } else { "#c0392b" };
                     writeln!(
                         s,

@@ -7,12 +7,15 @@
 //! secret, `cli` the `azkv` CLI's start-to-result time, `lists` the emulator's list pages,
 //! `report` renders the page; `process` and `stats` are their shared helpers.
 
+mod callgrind;
 mod chart;
 mod cli;
 mod criterion;
 mod lists;
+mod paired;
 mod process;
 mod report;
+mod runner;
 mod startup;
 mod stats;
 mod throughput;
@@ -38,9 +41,14 @@ pub(crate) struct BenchArgs {
     /// Throughput rounds (default 5; 1 with --quick).
     #[arg(long)]
     pub(crate) rounds: Option<usize>,
-    /// Operations per throughput cell (default 5000; 1000 with --quick).
+    /// Measured operations per client and throughput cell in each round (default 5000; 1000
+    /// with --quick).
     #[arg(long)]
     pub(crate) ops: Option<usize>,
+    /// Operations per block of a throughput cell, the clients taking turns block by block
+    /// (default 250; at least 8 × the concurrency).
+    #[arg(long)]
+    pub(crate) block: Option<usize>,
     /// A `throughput` binary built from an earlier commit, measured as `azkv-before` in the
     /// same rounds (for before/after tables).
     #[arg(long, value_name = "THROUGHPUT_BINARY")]
@@ -55,7 +63,7 @@ pub(crate) fn run(args: BenchArgs) -> anyhow::Result<()> {
     if args.lists {
         return write_lists(&cargo, &root);
     }
-    let plan = throughput::Plan::new(quick, args.rounds, args.ops, args.before.clone());
+    let plan = throughput::Plan::new(quick, args.rounds, args.ops, args.block, args.before.clone());
     let path = root.join("docs").join("benchmarks.md");
     // Read when writing, not before the runs: the page may be edited while they last.
     let current = || std::fs::read_to_string(&path).unwrap_or_default();

@@ -1,6 +1,13 @@
 //! Loopback throughput: azkv, raw reqwest (with and without the SDK's headers) and Microsoft's
 //! crate, against the emulator and against a bare fixed-response server; get and set at several
-//! concurrencies; one process per cell, the clients taking turns so that noise hits them alike.
+//! concurrencies.
+//!
+//! Paired, in short blocks: in each round, every client has a process of its own against each
+//! server, alive for the round; each cell runs as a series of short blocks (a few dozen
+//! milliseconds each), the clients taking turns block by block. On this shared 2-core VM the
+//! machine's speed swings by a quarter within a second, so a block of one client and the next
+//! block of another see nearly the same machine; ratios are taken within each round (paired)
+//! and their median over the rounds is reported.
 //!
 //! Beside wall-clock figures, each cell has the client's CPU per operation, instructions per
 //! operation from `perf stat` where the machine counts them, and a callgrind pass counts
@@ -11,9 +18,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use anyhow::{Context, bail};
-
 use super::process::{Server, cargo_ok, run_capture};
+use super::runner::{BlockProcess, PerBlock, PerfAttach, Runner};
 use super::stats::median;
 
 /// Concurrencies of the throughput tables.
@@ -45,7 +51,11 @@ pub(crate) struct CellStats {
 #[derive(Debug, Clone)]
 pub(crate) struct Plan {
     pub(crate) rounds: usize,
+    /// Measured operations per client and cell in each round, over its blocks.
     pub(crate) ops: usize,
+    /// Operations per block (at least 8 × the concurrency, so that a block is not mostly its
+    /// ramp-up and drain).
+    pub(crate) block: usize,
     pub(crate) warmup: usize,
     /// A `throughput` binary built from an earlier commit: its azkv is measured as
     /// `azkv-before` in the same rounds.
@@ -55,21 +65,44 @@ pub(crate) struct Plan {
 }
 
 impl Plan {
-    pub(crate) fn new(quick: bool, rounds: Option<usize>, ops: Option<usize>, before: Option<PathBuf>) -> Self {
+    pub(crate) fn new(
+        quick: bool,
+        rounds: Option<usize>,
+        ops: Option<usize>,
+        block: Option<usize>,
+        before: Option<PathBuf>,
+    ) -> Self {
         let (r, o, w) = if quick { (1, 1000, 200) } else { (5, 5000, 500) };
-        Self { rounds: rounds.unwrap_or(r).max(1), ops: ops.unwrap_or(o).max(1), warmup: w, before, callgrind: !quick }
+        Self {
+            rounds: rounds.unwrap_or(r).max(1),
+            ops: ops.unwrap_or(o).max(1),
+            block: block.unwrap_or(250).max(1),
+            warmup: w,
+            before,
+            callgrind: !quick,
+        }
+    }
+
+    /// `(operations per block, blocks)` of a cell at `concurrency`.
+    pub(crate) fn blocks(&self, concurrency: usize) -> (usize, usize) {
+        let size = self.block.max(8 * concurrency).min(self.ops.max(concurrency));
+        (size, self.ops.div_ceil(size))
     }
 }
 
 /// Everything the throughput part measured.
 #[derive(Debug)]
 pub(crate) struct Throughput {
+    /// Medians over the rounds.
     pub(crate) cells: BTreeMap<CellKey, CellStats>,
+    /// Each round's cells, for paired ratios.
+    pub(crate) per_round: Vec<BTreeMap<CellKey, CellStats>>,
     /// Callgrind's instructions per operation at concurrency 1 against the bare server:
     /// `(client, op)` to instructions.
     pub(crate) callgrind: BTreeMap<(String, String), f64>,
     pub(crate) rounds: usize,
     pub(crate) ops: usize,
+    pub(crate) block: usize,
     pub(crate) warmup: usize,
     pub(crate) commands: Vec<String>,
     /// Why `perf stat` counted no instructions, when it did not.
@@ -94,26 +127,48 @@ fn perf_counts_instructions() -> Result<(), String> {
     }
 }
 
-/// A client of the matrix: its label, program and arguments.
-struct Client {
-    label: &'static str,
+/// A client of the matrix: its label, program, the arguments of its `run` mode (all cells in
+/// one go) and of its block mode, if it has one.
+pub(super) struct Client {
+    pub(super) label: &'static str,
     program: PathBuf,
-    args: Vec<&'static str>,
+    run_args: Vec<String>,
+    block_args: Option<Vec<String>>,
 }
 
-fn clients(bin: &dyn Fn(&str) -> PathBuf, before: Option<&Path>) -> Vec<Client> {
+impl Client {
+    fn harness(label: &'static str, program: PathBuf, run_args: &[&str], block_args: Option<&[&str]>) -> Self {
+        let owned = |args: &[&str]| args.iter().map(|a| (*a).to_owned()).collect();
+        Self { label, program, run_args: owned(run_args), block_args: block_args.map(owned) }
+    }
+}
+
+fn clients(bin: &dyn Fn(&str) -> PathBuf, before: Option<(&Path, bool)>) -> Vec<Client> {
     let throughput =
-        |label, client| Client { label, program: bin("throughput"), args: vec!["run", "--clients", client] };
+        |label| Client::harness(label, bin("throughput"), &["run", "--clients", label], Some(&["blocks", label]));
     let mut all = vec![
-        throughput("azkv", "azkv"),
-        throughput("raw", "raw"),
-        throughput("raw-minimal", "raw-minimal"),
-        Client { label: "microsoft", program: bin("ms-throughput"), args: vec![] },
+        throughput("azkv"),
+        throughput("raw"),
+        throughput("raw-minimal"),
+        Client::harness("microsoft", bin("ms-throughput"), &[], Some(&["blocks"])),
     ];
-    if let Some(before) = before {
-        all.push(Client { label: "azkv-before", program: before.to_owned(), args: vec!["run", "--clients", "azkv"] });
+    if let Some((before, blocks)) = before {
+        let block_args: &[&str] = &["blocks", "azkv"];
+        all.push(Client::harness(
+            "azkv-before",
+            before.to_owned(),
+            &["run", "--clients", "azkv"],
+            blocks.then_some(block_args),
+        ));
     }
     all
+}
+
+/// Whether the harness `program` has the block mode (`throughput blocks azkv` with no input
+/// exits successfully; a harness from before it exits with its usage).
+fn has_blocks(mut command: Command) -> bool {
+    command.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
+    command.status().is_ok_and(|s| s.success())
 }
 
 /// Builds the harnesses in release mode, starts the emulator (the `azkv-emulator` binary:
@@ -158,166 +213,170 @@ pub(crate) fn throughput(cargo: &str, root: &Path, plan: &Plan) -> anyhow::Resul
         run_capture(c, "throughput token")?.trim().to_owned()
     };
     let perf = perf_counts_instructions();
-    let clients = clients(&bin, plan.before.as_deref());
     let server = |target: &str| if target == "bare" { &bare } else { &emulator };
-    let cell_command = |client: &Client, target: &str, env: &[(&str, String)]| -> anyhow::Result<Command> {
+    let target_env = |command: &mut Command, target: &str| -> anyhow::Result<()> {
         let (vault_url, addr, ca) = server(target).target()?;
-        let mut c = Command::new(&client.program);
-        c.args(&client.args)
+        command
             .env("BENCH_VAULT_URL", vault_url)
             .env("BENCH_ADDR", addr)
             .env("BENCH_CA", ca)
             .env("BENCH_TARGET", target)
             .env("BENCH_TOKEN", &token)
             .env_remove("RUST_LOG");
-        for (k, v) in env {
+        Ok(())
+    };
+    let before = match plan.before.as_deref() {
+        Some(before) => {
+            let mut probe = Command::new(before);
+            probe.args(["blocks", "azkv"]);
+            target_env(&mut probe, "bare")?;
+            Some((before, has_blocks(probe)))
+        }
+        None => None,
+    };
+    let clients = clients(&bin, before);
+    // A client's process against `target`: in block mode, or with `env` in its `run` mode.
+    let client_command = |client: &Client, target: &str, env: Option<&[(&str, String)]>| -> anyhow::Result<Command> {
+        let mut c = Command::new(&client.program);
+        match (env, &client.block_args) {
+            (None, Some(args)) => c.args(args),
+            _ => c.args(&client.run_args),
+        };
+        target_env(&mut c, target)?;
+        for (k, v) in env.unwrap_or_default() {
             c.env(k, v);
         }
         Ok(c)
     };
     let labels = clients.iter().map(|c| c.label).collect::<Vec<_>>().join(", ");
+    let per_block = clients.iter().filter(|c| c.block_args.is_none()).map(|c| c.label).collect::<Vec<_>>();
     commands.push(format!(
-        "throughput, per round: for each target (`throughput serve-bare`, `azkv-emulator`), operation and concurrency, \
-         one process per client ({labels}) running that cell alone (`BENCH_OPERATIONS`, `BENCH_CONCURRENCY`), the \
-         clients' order rotating each round; BENCH_OPS={} BENCH_WARMUP={}; {} round(s)",
-        plan.ops, plan.warmup, plan.rounds
+        "throughput, per round: for each target (`throughput serve-bare`, `azkv-emulator`), one process per client \
+         ({labels}) alive for the round (`throughput blocks CLIENT`, `ms-throughput blocks`){}; for each operation and \
+         concurrency, {} warm-up operations per client, then {} measured operations per client in blocks of {} \
+         (at least 8 × the concurrency), the clients taking turns block by block, the order rotating each block \
+         and each round; {} round(s)",
+        if per_block.is_empty() {
+            String::new()
+        } else {
+            format!(" ({} from before the block mode: a fresh process per block)", per_block.join(", "))
+        },
+        plan.warmup,
+        plan.ops,
+        plan.block,
+        plan.rounds
     ));
 
     let load_before = super::report::load_average();
-    let perf_out = std::env::temp_dir().join(format!("xtask-bench-perf-{}.csv", std::process::id()));
-    let mut samples: BTreeMap<CellKey, Vec<CellStats>> = BTreeMap::new();
+    let mut per_round: Vec<BTreeMap<CellKey, CellStats>> = Vec::new();
     let mut failures = Vec::new();
     for round in 0..plan.rounds {
         println!("==> throughput round {}/{}", round + 1, plan.rounds);
+        let mut cells = BTreeMap::new();
         for &target in TARGETS {
+            // Every client's process for this round, ready (connected, the secret seeded) before
+            // any block runs; `None` for a client that could not start.
+            let mut runners: Vec<Option<Runner>> = Vec::new();
+            for client in &clients {
+                let what = format!("{} ({target})", client.label);
+                let command = client_command(client, target, None)?;
+                let runner = if client.block_args.is_some() {
+                    BlockProcess::start(command, &what).map(Runner::Blocks)
+                } else {
+                    let env = command.get_envs().filter_map(|(k, v)| Some((k.to_owned(), v?.to_owned()))).collect();
+                    Ok(Runner::PerBlock(PerBlock::new(&client.program, &client.run_args, env, &what)))
+                };
+                runners.push(match runner {
+                    Ok(r) => Some(r),
+                    Err(e) => {
+                        eprintln!("    {what}, round {}: {e:#}; its samples left out", round + 1);
+                        failures.push(format!("{what}, round {} (did not start)", round + 1));
+                        None
+                    }
+                });
+            }
             for &op in OPS {
                 for &c in CONCURRENCY {
-                    for i in 0..clients.len() {
-                        let client = &clients[(i + round) % clients.len()];
-                        let env = [
-                            ("BENCH_OPS", plan.ops.to_string()),
-                            ("BENCH_WARMUP", plan.warmup.to_string()),
-                            ("BENCH_CONCURRENCY", c.to_string()),
-                            ("BENCH_OPERATIONS", op.to_owned()),
-                        ];
-                        let mut command = cell_command(client, target, &env)?;
-                        if perf.is_ok() {
-                            let mut wrapped = Command::new("perf");
-                            wrapped.args(["stat", "-x", ",", "-e", "instructions:u", "-o"]).arg(&perf_out).arg("--");
-                            wrapped.arg(command.get_program()).args(command.get_args());
-                            for (k, v) in command.get_envs() {
-                                match v {
-                                    Some(v) => wrapped.env(k, v),
-                                    None => wrapped.env_remove(k),
-                                };
-                            }
-                            command = wrapped;
+                    let (size, blocks) = plan.blocks(c);
+                    let mut failed = vec![false; clients.len()];
+                    let mut fail = |i: usize, e: anyhow::Error, failed: &mut Vec<bool>| {
+                        let what =
+                            format!("{} ({target}, {op}, concurrency {c}), round {}", clients[i].label, round + 1);
+                        eprintln!("    {what}: {e:#}; sample left out");
+                        failures.push(what);
+                        failed[i] = true;
+                    };
+                    let pids: Vec<Option<u32>> = runners.iter().map(|r| r.as_ref().and_then(Runner::pid)).collect();
+                    let counting = perf
+                        .is_ok()
+                        .then(|| PerfAttach::start(&pids.iter().flatten().copied().collect::<Vec<_>>()))
+                        .transpose()?;
+                    for (i, runner) in runners.iter_mut().enumerate() {
+                        if let Some(Err(e)) = runner.as_mut().map(|r| r.warm(op, c, plan.warmup)) {
+                            fail(i, e, &mut failed);
                         }
-                        let what = format!("{} ({target}, {op}, concurrency {c})", client.label);
-                        // One failed process (a client's own error) costs that sample, not the run.
-                        let out = match run_capture(command, &what) {
-                            Ok(out) => out,
+                    }
+                    for k in 0..blocks {
+                        for turn in 0..clients.len() {
+                            let i = (turn + k + round) % clients.len();
+                            if failed[i] {
+                                continue;
+                            }
+                            if let Some(Err(e)) = runners[i].as_mut().map(|r| r.block(op, c, size)) {
+                                fail(i, e, &mut failed);
+                            }
+                        }
+                    }
+                    let mut counts = counting.map(PerfAttach::stop).unwrap_or_default().into_iter();
+                    for (i, runner) in runners.iter_mut().enumerate() {
+                        let count = if pids[i].is_some() { counts.next().flatten() } else { None };
+                        let Some(runner) = runner.as_mut().filter(|_| !failed[i]) else { continue };
+                        let mut stats = match runner.cell(op, c) {
+                            Ok(stats) => stats,
                             Err(e) => {
-                                eprintln!("    {what}, round {}: {e:#}; sample left out", round + 1);
-                                failures.push(format!("{what}, round {}", round + 1));
+                                fail(i, e, &mut failed);
                                 continue;
                             }
                         };
-                        let instructions = perf.is_ok().then(|| read_perf(&perf_out)).flatten();
-                        for line in out.lines().filter(|l| l.starts_with('{')) {
-                            let v: serde_json::Value =
-                                serde_json::from_str(line).with_context(|| format!("{what}: {line}"))?;
-                            // An earlier harness may run both operations: keep this cell's.
-                            if v["op"].as_str() != Some(op) {
-                                continue;
-                            }
-                            let total_ops = (plan.ops + plan.warmup.max(c)) as f64;
-                            let stats = CellStats {
-                                ops_per_sec: v["ops_per_sec"].as_f64().unwrap_or_default(),
-                                p50_us: v["p50_us"].as_f64().unwrap_or_default(),
-                                p99_us: v["p99_us"].as_f64().unwrap_or_default(),
-                                cpu_us_per_op: v["cpu_us_per_op"].as_f64().unwrap_or(f64::NAN),
-                                instructions_per_op: instructions.map_or(f64::NAN, |n| n / total_ops),
-                            };
-                            println!(
-                                "    {:<11} {:<8} {op} c={c:<2} {:>8.0} ops/s  p50 {:>7.0} µs  p99 {:>7.0} µs  cpu {:>5.1} µs/op",
-                                client.label,
-                                target,
-                                stats.ops_per_sec,
-                                stats.p50_us,
-                                stats.p99_us,
-                                stats.cpu_us_per_op
-                            );
-                            let key = (client.label.to_owned(), target.to_owned(), op.to_owned(), c);
-                            samples.entry(key).or_default().push(stats);
-                        }
+                        let counted_ops = plan.warmup.max(c) + size * blocks;
+                        stats.instructions_per_op = count.map_or(f64::NAN, |n| n / counted_ops as f64);
+                        let label = clients[i].label;
+                        println!(
+                            "    {label:<11} {target:<8} {op} c={c:<2} {:>8.0} ops/s  p50 {:>7.0} µs  p99 {:>7.0} µs  cpu {:>5.1} µs/op",
+                            stats.ops_per_sec, stats.p50_us, stats.p99_us, stats.cpu_us_per_op
+                        );
+                        cells.insert((label.to_owned(), target.to_owned(), op.to_owned(), c), stats);
                     }
                 }
             }
         }
+        per_round.push(cells);
     }
-    let _ = std::fs::remove_file(&perf_out);
     let load_after = super::report::load_average();
 
-    let mut callgrind = BTreeMap::new();
-    let mut callgrind_command = None;
-    if plan.callgrind && Command::new("valgrind").arg("--version").output().is_ok_and(|o| o.status.success()) {
-        let (small, large, warmup) = (100usize, 500usize, 50usize);
-        callgrind_command = Some(format!(
-            "valgrind --tool=callgrind --callgrind-out-file=/dev/null CLIENT against `throughput serve-bare`, \
-             BENCH_CONCURRENCY=1 BENCH_WARMUP={warmup}, once with BENCH_OPS={small} and once with BENCH_OPS={large}; \
-             instructions per operation = (Ir at {large} − Ir at {small}) / {}",
-            large - small
-        ));
-        // azkv's layers alone, counted here only (not in the timed rounds): raw reqwest's
-        // request through azkv's transport, then through the whole pipeline without decoding.
-        let layers = ["azkv-transport", "azkv-pipeline"].map(|label| Client {
-            label,
-            program: bin("throughput"),
-            args: vec!["run", "--clients", label],
-        });
-        for client in clients.iter().filter(|c| c.label != "raw-minimal").chain(&layers) {
-            for &op in OPS {
-                // A harness from before `BENCH_OPERATIONS` runs both operations: counted once, as
-                // `get+set`.
-                if op != OPS[0] && callgrind.contains_key(&(client.label.to_owned(), BOTH.to_owned())) {
-                    continue;
-                }
-                let (mut ir, mut both) = (Vec::new(), false);
-                for ops in [small, large] {
-                    let env = [
-                        ("BENCH_OPS", ops.to_string()),
-                        ("BENCH_WARMUP", warmup.to_string()),
-                        ("BENCH_CONCURRENCY", "1".to_owned()),
-                        ("BENCH_OPERATIONS", op.to_owned()),
-                    ];
-                    let plain = cell_command(client, "bare", &env)?;
-                    let mut command = Command::new("valgrind");
-                    command.args(["--tool=callgrind", "--callgrind-out-file=/dev/null"]);
-                    command.arg(plain.get_program()).args(plain.get_args());
-                    for (k, v) in plain.get_envs() {
-                        if let Some(v) = v {
-                            command.env(k, v);
-                        }
-                    }
-                    command.env_remove("RUST_LOG");
-                    let (count, ran) = callgrind_ir(command, &format!("callgrind {} {op} ({ops} ops)", client.label))?;
-                    ir.push(count);
-                    both |= OPS.iter().all(|o| ran.contains(&format!("\"op\":\"{o}\"")));
-                }
-                let per_op = (ir[1] - ir[0]) as f64 / (large - small) as f64;
-                let op = if both { BOTH } else { op };
-                println!("    callgrind {:<11} {op}: {per_op:.0} instructions per operation", client.label);
-                callgrind.insert((client.label.to_owned(), op.to_owned()), per_op);
-            }
+    // azkv's layers alone, counted by callgrind only (not in the timed rounds): raw reqwest's
+    // request through azkv's transport, then through the whole pipeline without decoding.
+    let layers = ["azkv-transport", "azkv-pipeline"]
+        .map(|label| Client::harness(label, bin("throughput"), &["run", "--clients", label], None));
+    let counted: Vec<&Client> = clients.iter().filter(|c| c.label != "raw-minimal").chain(&layers).collect();
+    let (callgrind, callgrind_command) = if plan.callgrind {
+        match super::callgrind::count(&counted, |client, env| client_command(client, "bare", Some(env)))? {
+            Some((counts, command)) => (counts, Some(command)),
+            None => (BTreeMap::new(), None),
         }
-    }
+    } else {
+        (BTreeMap::new(), None)
+    };
     drop((emulator, bare));
 
+    let mut samples: BTreeMap<&CellKey, Vec<&CellStats>> = BTreeMap::new();
+    for (key, stats) in per_round.iter().flatten() {
+        samples.entry(key).or_default().push(stats);
+    }
     let cells = samples
         .into_iter()
         .map(|(key, s)| {
-            let pick = |f: fn(&CellStats) -> f64| median(&mut s.iter().map(f).collect::<Vec<_>>());
+            let pick = |f: fn(&CellStats) -> f64| median(&mut s.iter().map(|c| f(c)).collect::<Vec<_>>());
             let stats = CellStats {
                 ops_per_sec: pick(|c| c.ops_per_sec),
                 p50_us: pick(|c| c.p50_us),
@@ -325,14 +384,16 @@ pub(crate) fn throughput(cargo: &str, root: &Path, plan: &Plan) -> anyhow::Resul
                 cpu_us_per_op: pick(|c| c.cpu_us_per_op),
                 instructions_per_op: pick(|c| c.instructions_per_op),
             };
-            (key, stats)
+            (key.clone(), stats)
         })
         .collect();
     Ok(Throughput {
         cells,
+        per_round,
         callgrind,
         rounds: plan.rounds,
         ops: plan.ops,
+        block: plan.block,
         warmup: plan.warmup,
         commands,
         perf_missing: perf.err(),
@@ -343,22 +404,25 @@ pub(crate) fn throughput(cargo: &str, root: &Path, plan: &Plan) -> anyhow::Resul
 }
 
 /// The count in a `perf stat -x ,` output file.
-fn read_perf(path: &Path) -> Option<f64> {
+pub(super) fn read_perf(path: &Path) -> Option<f64> {
     let text = std::fs::read_to_string(path).ok()?;
     let line = text.lines().find(|l| l.contains("instructions"))?;
     line.split(',').next()?.trim().parse().ok()
 }
 
-/// Runs `command` under callgrind: its `Collected` instruction count and its standard output.
-fn callgrind_ir(mut command: Command, what: &str) -> anyhow::Result<(u64, String)> {
-    let output = command.stderr(Stdio::piped()).output().with_context(|| format!("cannot run {what}"))?;
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    if !output.status.success() {
-        bail!("{what} failed ({}): {stderr}", output.status);
+#[cfg(test)]
+mod tests {
+    use super::Plan;
+
+    #[test]
+    fn blocks_hold_at_least_eight_times_the_concurrency_and_cover_the_cell() {
+        let plan = Plan::new(false, Some(3), Some(3000), Some(250), None);
+        assert_eq!(plan.blocks(1), (250, 12));
+        assert_eq!(plan.blocks(16), (250, 12));
+        assert_eq!(plan.blocks(64), (512, 6));
+        // A cell smaller than a block is one block.
+        let small = Plan::new(true, None, Some(100), Some(250), None);
+        assert_eq!(small.blocks(1), (100, 1));
+        assert_eq!(small.blocks(64), (100, 1));
     }
-    let count = stderr
-        .lines()
-        .find_map(|l| l.split_once("Collected :").and_then(|(_, n)| n.trim().parse().ok()))
-        .with_context(|| format!("{what}: no `Collected :` line in callgrind's output"))?;
-    Ok((count, String::from_utf8_lossy(&output.stdout).into_owned()))
 }

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use super::throughput::{BOTH, CONCURRENCY, CellStats, OPS, TARGETS, Throughput};
+use super::throughput::{BOTH, CONCURRENCY, CellKey, CellStats, OPS, TARGETS, Throughput};
 
 /// Start of the generated throughput section.
 pub(super) const START: &str = "<!-- throughput: written by `cargo xtask bench` (alone: `--throughput`) -->";
@@ -63,6 +63,11 @@ pub(super) fn kept(text: &str, start: &str, end: &str) -> Option<String> {
     Some(text[a..b + end.len()].to_owned())
 }
 
+/// The key of a cell.
+fn key(client: &str, target: &str, op: &str, c: usize) -> CellKey {
+    (client.to_owned(), target.to_owned(), op.to_owned(), c)
+}
+
 /// The generated section, markers included.
 pub(super) fn section(t: &Throughput) -> anyhow::Result<String> {
     let mut md = String::new();
@@ -93,8 +98,13 @@ pub(super) fn section(t: &Throughput) -> anyhow::Result<String> {
     }
     writeln!(
         md,
-        "\nEach cell: {} operations after {} warm-up operations at that concurrency, in a process of its own; the figure is \
-         the median of {} round(s), the clients taking turns in each round. All clients send the same token to \
+        "\nEach cell: in each round, every client's process (alive for the round) ran {} warm-up operations, then {} \
+         measured operations in blocks of {} (at least 8 × the concurrency), the clients taking turns block by block; \
+         ops/s is a client's operations over its blocks' wall time. The table's figures are medians over {} round(s). \
+         **Ratios and CPU differences are paired**: taken between two clients' cells of the same round (their blocks \
+         interleaved), then the median over the rounds. On this VM the machine's speed swings by up to a quarter \
+         within a second, and fresh processes per cell left ratios spread from 0.85 to 1.15 between rounds; \
+         interleaved blocks see nearly the same machine. All clients send the same token to \
          `https://benchvault.vault.azure.net:PORT` (resolved to 127.0.0.1, the server's CA trusted, challenge resource \
          verification on), with the same transport settings (rustls with ring, HTTP/2 by ALPN); azkv on its default \
          transport (hyper-util's client driven directly, no proxy being set), the others on reqwest. `raw` is \
@@ -103,10 +113,11 @@ pub(super) fn section(t: &Throughput) -> anyhow::Result<String> {
          `raw` without the SDK headers (only `Authorization` and `Content-Type`). The bare server answers every request \
          carrying a token with one fixed `SecretBundle` (hyper 1, tokio-rustls, ALPN h2 and http/1.1, no routing, no \
          token check, no store), and a request without one with Key Vault's `401` challenge. Client CPU per op is the \
-         client process's CPU time (all threads, user and system, the threads' run time from `/proc/self/task/*/schedstat`) over the cell; \
+         client process's CPU time (all threads, user and system, the threads' run time from `/proc/self/task/*/schedstat`) over its blocks; \
          the server runs on the same two cores.{}\n",
-        t.ops,
         t.warmup,
+        t.ops,
+        t.block,
         t.rounds,
         if t.cells.keys().any(|k| k.0 == "azkv-before") {
             " `azkv-before` is azkv as it was before the work on issue 20 (a `throughput` binary built from that commit), \
@@ -117,17 +128,14 @@ pub(super) fn section(t: &Throughput) -> anyhow::Result<String> {
     )?;
     writeln!(md, "![ops/s per client and cell, ratio to raw reqwest marked]({CHART})\n")?;
 
-    let get = |client: &str, target: &str, op: &str, c: usize| {
-        t.cells.get(&(client.to_owned(), target.to_owned(), op.to_owned(), c)).copied()
+    let get = |client: &str, target: &str, op: &str, c: usize| t.cells.get(&key(client, target, op, c)).copied();
+    let ratio = |a: CellKey, b: CellKey| t.ratio(&a, &b).map_or("–".into(), |r| format!("{r:.2}"));
+    // The ratio with the spread of the rounds' ratios.
+    let spread = |a: CellKey, b: CellKey| match t.ratio_quartiles(&a, &b) {
+        Some((q1, q3)) => format!("{} ({q1:.2}–{q3:.2})", ratio(a, b)),
+        None => ratio(a, b),
     };
-    let ratio = |a: Option<CellStats>, b: Option<CellStats>| match (a, b) {
-        (Some(a), Some(b)) if b.ops_per_sec > 0.0 => format!("{:.2}", a.ops_per_sec / b.ops_per_sec),
-        _ => "–".into(),
-    };
-    let cpu_gap = |a: Option<CellStats>, b: Option<CellStats>| match (a, b) {
-        (Some(a), Some(b)) => format!("{:+.0} µs", a.cpu_us_per_op - b.cpu_us_per_op),
-        _ => "–".into(),
-    };
+    let cpu_gap = |a: CellKey, b: CellKey| t.cpu_gap(&a, &b).map_or("–".into(), |g| format!("{g:+.0} µs"));
     let counted = t.cells.values().any(|s| s.instructions_per_op.is_finite());
     for (n, &target) in TARGETS.iter().enumerate() {
         writeln!(md, "### 2.{} Against {}\n", n + 1, target_title(target))?;
@@ -152,7 +160,11 @@ pub(super) fn section(t: &Throughput) -> anyhow::Result<String> {
             }
         }
         let before = t.cells.keys().any(|k| k.0 == "azkv-before");
-        write!(md, "\n| op | concurrency | azkv / raw | azkv / Microsoft | azkv CPU − raw |")?;
+        write!(
+            md,
+            "\nPaired ratios: the median of the rounds' ratios, and in parentheses their first and third quartiles.\n\n\
+             | op | concurrency | azkv / raw | azkv / Microsoft | azkv CPU − raw |"
+        )?;
         writeln!(
             md,
             "{}",
@@ -161,12 +173,24 @@ pub(super) fn section(t: &Throughput) -> anyhow::Result<String> {
         writeln!(md, "|---|---|---|---|---|{}", if before { "---|---|---|" } else { "" })?;
         for &op in OPS {
             for &c in CONCURRENCY {
-                let (azkv, raw, ms) =
-                    (get("azkv", target, op, c), get("raw", target, op, c), get("microsoft", target, op, c));
-                write!(md, "| {op} | {c} | {} | {} | {} |", ratio(azkv, raw), ratio(azkv, ms), cpu_gap(azkv, raw))?;
+                let k = |client| key(client, target, op, c);
+                let (azkv, raw, ms) = (k("azkv"), k("raw"), k("microsoft"));
+                write!(
+                    md,
+                    "| {op} | {c} | {} | {} | {} |",
+                    spread(azkv.clone(), raw.clone()),
+                    spread(azkv.clone(), ms.clone()),
+                    cpu_gap(azkv, raw.clone())
+                )?;
                 if before {
-                    let b = get("azkv-before", target, op, c);
-                    write!(md, " {} | {} | {} |", ratio(b, raw), ratio(b, ms), cpu_gap(b, raw))?;
+                    let b = k("azkv-before");
+                    write!(
+                        md,
+                        " {} | {} | {} |",
+                        ratio(b.clone(), raw.clone()),
+                        ratio(b.clone(), ms),
+                        cpu_gap(b, raw)
+                    )?;
                 }
                 writeln!(md)?;
             }
@@ -228,7 +252,8 @@ pub(super) fn section(t: &Throughput) -> anyhow::Result<String> {
         for &c in CONCURRENCY {
             let (e, b) = (get("raw", "emulator", op, c), get("raw", "bare", op, c));
             let show = |s: Option<CellStats>| s.map_or("–".into(), |s| format!("{:.0}", s.ops_per_sec));
-            writeln!(md, "| {op} | {c} | {} | {} | {} |", show(e), show(b), ratio(e, b))?;
+            let r = ratio(key("raw", "emulator", op, c), key("raw", "bare", op, c));
+            writeln!(md, "| {op} | {c} | {} | {} | {r} |", show(e), show(b))?;
         }
     }
 
@@ -244,8 +269,7 @@ pub(super) fn section(t: &Throughput) -> anyhow::Result<String> {
         let (mut met, mut missed) = (0, Vec::new());
         for &op in OPS {
             for &c in CONCURRENCY {
-                if let (Some(n), Some(d)) = (get(nc, nt, op, c), get(dc, dt, op, c)) {
-                    let r = n.ops_per_sec / d.ops_per_sec;
+                if let Some(r) = t.ratio(&key(nc, nt, op, c), &key(dc, dt, op, c)) {
                     if r >= goal {
                         met += 1;
                     } else {
@@ -262,8 +286,7 @@ pub(super) fn section(t: &Throughput) -> anyhow::Result<String> {
         let gaps: Vec<String> = OPS
             .iter()
             .filter_map(|&op| {
-                let (a, r) = (get("azkv", target, op, 1)?, get("raw", target, op, 1)?);
-                let gap = a.cpu_us_per_op - r.cpu_us_per_op;
+                let gap = t.cpu_gap(&key("azkv", target, op, 1), &key("raw", target, op, 1))?;
                 Some(format!("{op} {gap:+.0} µs{}", if gap <= 5.0 { "" } else { " (missed)" }))
             })
             .collect();
