@@ -254,7 +254,7 @@ pub(crate) fn throughput(cargo: &str, root: &Path, plan: &Plan) -> anyhow::Resul
         "throughput, per round: for each target (`throughput serve-bare`, `azkv-emulator`), one process per client \
          ({labels}) alive for the round (`throughput blocks CLIENT`, `ms-throughput blocks`){}; for each operation and \
          concurrency, {} warm-up operations per client, then {} measured operations per client in blocks of {} \
-         (at least 8 × the concurrency), the clients taking turns block by block, the order rotating each block \
+         (at least 8 × the concurrency), the clients taking turns block by block in an order drawn afresh for each block \
          and each round; {} round(s)",
         if per_block.is_empty() {
             String::new()
@@ -273,7 +273,7 @@ pub(crate) fn throughput(cargo: &str, root: &Path, plan: &Plan) -> anyhow::Resul
     for round in 0..plan.rounds {
         println!("==> throughput round {}/{}", round + 1, plan.rounds);
         let mut cells = BTreeMap::new();
-        for &target in TARGETS {
+        for (target_index, &target) in TARGETS.iter().enumerate() {
             // Every client's process for this round, ready (connected, the secret seeded) before
             // any block runs; `None` for a client that could not start.
             let mut runners: Vec<Option<Runner>> = Vec::new();
@@ -295,7 +295,7 @@ pub(crate) fn throughput(cargo: &str, root: &Path, plan: &Plan) -> anyhow::Resul
                     }
                 });
             }
-            for &op in OPS {
+            for (op_index, &op) in OPS.iter().enumerate() {
                 for &c in CONCURRENCY {
                     let (size, blocks) = plan.blocks(c);
                     let mut failed = vec![false; clients.len()];
@@ -317,8 +317,8 @@ pub(crate) fn throughput(cargo: &str, root: &Path, plan: &Plan) -> anyhow::Resul
                         }
                     }
                     for k in 0..blocks {
-                        for turn in 0..clients.len() {
-                            let i = (turn + k + round) % clients.len();
+                        let seed = [round, target_index, op_index, c, k];
+                        for i in shuffled(clients.len(), seed) {
                             if failed[i] {
                                 continue;
                             }
@@ -403,6 +403,26 @@ pub(crate) fn throughput(cargo: &str, root: &Path, plan: &Plan) -> anyhow::Resul
     })
 }
 
+/// The order of `n` clients' turns for one block: a permutation drawn afresh (deterministically)
+/// from `seed`. Not a rotation: a client's blocks would then always follow the same other
+/// client's, and whatever that client leaves behind (a process exiting, connections the server
+/// closes, caches it filled) would always fall on the same one.
+fn shuffled(n: usize, seed: [usize; 5]) -> Vec<usize> {
+    // FNV-1a over the seed, then xorshift64* draws for a Fisher–Yates shuffle.
+    let mut x = seed.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, &v| (h ^ v as u64).wrapping_mul(0x0100_0000_01b3)) | 1;
+    let mut next = move || {
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    };
+    let mut order: Vec<usize> = (0..n).collect();
+    for i in (1..n).rev() {
+        order.swap(i, (next() % (i as u64 + 1)) as usize);
+    }
+    order
+}
+
 /// The count in a `perf stat -x ,` output file.
 pub(super) fn read_perf(path: &Path) -> Option<f64> {
     let text = std::fs::read_to_string(path).ok()?;
@@ -412,7 +432,30 @@ pub(super) fn read_perf(path: &Path) -> Option<f64> {
 
 #[cfg(test)]
 mod tests {
-    use super::Plan;
+    use super::{Plan, shuffled};
+
+    #[test]
+    fn turns_are_permutations_and_every_client_follows_every_other() {
+        let n = 5;
+        let mut follows = [[0usize; 5]; 5];
+        for k in 0..200 {
+            let order = shuffled(n, [0, 1, 0, 16, k]);
+            let mut sorted = order.clone();
+            sorted.sort_unstable();
+            assert_eq!(sorted, (0..n).collect::<Vec<_>>(), "block {k}: {order:?}");
+            for pair in order.windows(2) {
+                follows[pair[1]][pair[0]] += 1;
+            }
+        }
+        for (a, row) in follows.iter().enumerate() {
+            for (b, &count) in row.iter().enumerate() {
+                // 200 blocks, 4 neighbours each: 40 per ordered pair on average.
+                assert!(a == b || (20..=60).contains(&count), "{a} after {b}: {count} times");
+            }
+        }
+        assert_eq!(shuffled(n, [1, 2, 3, 4, 5]), shuffled(n, [1, 2, 3, 4, 5]), "deterministic");
+        assert_eq!(shuffled(1, [0; 5]), vec![0]);
+    }
 
     #[test]
     fn blocks_hold_at_least_eight_times_the_concurrency_and_cover_the_cell() {
