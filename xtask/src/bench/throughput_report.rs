@@ -103,8 +103,8 @@ pub(super) fn section(t: &Throughput) -> anyhow::Result<String> {
          ops/s is a client's operations over its blocks' wall time. The table's figures are medians over {} round(s). \
          **Ratios and CPU differences are paired**: taken between two clients' cells of the same round (their blocks \
          interleaved), then the median over the rounds. On this VM the machine's speed swings by up to a quarter \
-         within a second, and fresh processes per cell left ratios spread from 0.85 to 1.15 between rounds; \
-         interleaved blocks see nearly the same machine. All clients send the same token to \
+         within a second: with a process per client and cell (the harness before this one) the middle half of a \
+         cell's per-round ratios spanned up to 0.3; interleaved blocks see nearly the same machine. All clients send the same token to \
          `https://benchvault.vault.azure.net:PORT` (resolved to 127.0.0.1, the server's CA trusted, challenge resource \
          verification on), with the same transport settings (rustls with ring, HTTP/2 by ALPN); azkv on its default \
          transport (hyper-util's client driven directly, no proxy being set), the others on reqwest. `raw` is \
@@ -120,8 +120,8 @@ pub(super) fn section(t: &Throughput) -> anyhow::Result<String> {
         t.block,
         t.rounds,
         if t.cells.keys().any(|k| k.0 == "azkv-before") {
-            " `azkv-before` is azkv as it was before the work on issue 20 (a `throughput` binary built from that commit), \
-             measured in the same rounds."
+            " `azkv-before` is azkv as it was before the work on issue 20: the `throughput` binary given as `--before`, \
+             built from that commit, measured in the same rounds."
         } else {
             ""
         }
