@@ -136,7 +136,8 @@ impl Drop for BlockProcess {
 pub(super) struct PerBlock {
     program: PathBuf,
     args: Vec<String>,
-    env: Vec<(OsString, OsString)>,
+    /// Variables to set (`Some`) or remove (`None`).
+    env: Vec<(OsString, Option<OsString>)>,
     what: String,
     blocks: HashMap<(String, usize), Vec<Done>>,
 }
@@ -150,15 +151,20 @@ struct Done {
 
 impl PerBlock {
     /// Runs `program args` with `env` for each block.
-    pub(super) fn new(program: &Path, args: &[String], env: Vec<(OsString, OsString)>, what: &str) -> Self {
+    pub(super) fn new(program: &Path, args: &[String], env: Vec<(OsString, Option<OsString>)>, what: &str) -> Self {
         Self { program: program.to_owned(), args: args.to_vec(), env, what: what.to_owned(), blocks: HashMap::new() }
     }
 
     fn block(&mut self, op: &str, concurrency: usize, ops: usize) -> anyhow::Result<()> {
         let mut command = Command::new(&self.program);
+        command.args(&self.args);
+        for (k, v) in &self.env {
+            match v {
+                Some(v) => command.env(k, v),
+                None => command.env_remove(k),
+            };
+        }
         command
-            .args(&self.args)
-            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .env("BENCH_OPS", ops.to_string())
             .env("BENCH_WARMUP", PER_BLOCK_WARMUP.max(concurrency).to_string())
             .env("BENCH_CONCURRENCY", concurrency.to_string())

@@ -283,7 +283,7 @@ pub(crate) fn throughput(cargo: &str, root: &Path, plan: &Plan) -> anyhow::Resul
                 let runner = if client.block_args.is_some() {
                     BlockProcess::start(command, &what).map(Runner::Blocks)
                 } else {
-                    let env = command.get_envs().filter_map(|(k, v)| Some((k.to_owned(), v?.to_owned()))).collect();
+                    let env = command.get_envs().map(|(k, v)| (k.to_owned(), v.map(ToOwned::to_owned))).collect();
                     Ok(Runner::PerBlock(PerBlock::new(&client.program, &client.run_args, env, &what)))
                 };
                 runners.push(match runner {
