@@ -20,6 +20,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+/// The operations a client can be measured on.
+const OPERATIONS: [&str; 2] = ["get", "set"];
+
 /// One operation of a client, called with the operation's number.
 pub(crate) type Operation = Arc<dyn Fn(usize) -> OperationFuture + Send + Sync>;
 /// What an [`Operation`] returns: resolves when the operation has completed.
@@ -63,7 +66,7 @@ impl Settings {
         }
         let operations = std::env::var("BENCH_OPERATIONS").unwrap_or_else(|_| "get,set".into());
         let operations: Vec<String> = operations.split(',').map(|o| o.trim().to_owned()).collect();
-        if let Some(bad) = operations.iter().find(|o| !matches!(o.as_str(), "get" | "set")) {
+        if let Some(bad) = operations.iter().find(|o| !OPERATIONS.contains(&o.as_str())) {
             return Err(format!("BENCH_OPERATIONS: unknown operation `{bad}` (get, set)"));
         }
         Ok(Self { ops: num("BENCH_OPS", 2000)?.max(1), warmup: num("BENCH_WARMUP", 200)?, concurrency, operations })
@@ -192,6 +195,18 @@ async fn run(concurrency: usize, ops: usize, op: Operation) -> Result<(Duration,
     Ok((started.elapsed(), all))
 }
 
+/// [`run`], and the process CPU time it took (`None` where it cannot be read).
+async fn run_timed(
+    concurrency: usize,
+    ops: usize,
+    op: Operation,
+) -> Result<(Duration, Vec<Duration>, Option<Duration>), String> {
+    let before = process_cpu();
+    let (wall, latencies) = run(concurrency, ops, op).await?;
+    let cpu = process_cpu().zip(before).map(|(after, before)| after.saturating_sub(before));
+    Ok((wall, latencies, cpu))
+}
+
 fn percentile_us(sorted: &[Duration], p: usize) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -216,11 +231,9 @@ pub(crate) async fn measure(
                 .await
                 .map_err(|e| format!("{client} {op_name} (warm-up, concurrency {concurrency}): {e}"))?;
         }
-        let cpu_before = process_cpu();
-        let (wall, latencies) = run(concurrency, settings.ops, op.clone())
+        let (wall, latencies, cpu) = run_timed(concurrency, settings.ops, op.clone())
             .await
             .map_err(|e| format!("{client} {op_name} (concurrency {concurrency}): {e}"))?;
-        let cpu = process_cpu().zip(cpu_before).map(|(after, before)| after.saturating_sub(before));
         let cell = Cell::new((client, target, op_name), concurrency, wall.as_secs_f64(), latencies, cpu);
         println!("{}", cell.to_json());
         cells.push(cell);
@@ -248,9 +261,9 @@ impl Command {
     pub(crate) fn parse(line: &str) -> Result<Self, String> {
         let words: Vec<&str> = line.split_whitespace().collect();
         let number = |w: &str, what: &str| w.parse::<usize>().map_err(|e| format!("`{line}`: {what} `{w}`: {e}"));
-        let operation = |w: &str| match w {
-            "get" | "set" => Ok(w.to_owned()),
-            _ => Err(format!("`{line}`: unknown operation `{w}` (get, set)")),
+        let operation = |w: &str| match OPERATIONS.contains(&w) {
+            true => Ok(w.to_owned()),
+            false => Err(format!("`{line}`: unknown operation `{w}` (get, set)")),
         };
         let concurrency = |w: &str| match number(w, "concurrency")? {
             0 => Err(format!("`{line}`: concurrency 0")),
@@ -321,9 +334,7 @@ pub(crate) fn serve_blocks(
                     Ok(serde_json::json!({ "warm": ops }))
                 }
                 Command::Block { ops, .. } => {
-                    let cpu_before = process_cpu();
-                    let (wall, latencies) = runtime.block_on(run(concurrency, ops, op)).map_err(what)?;
-                    let cpu = process_cpu().zip(cpu_before).map(|(after, before)| after.saturating_sub(before));
+                    let (wall, latencies, cpu) = runtime.block_on(run_timed(concurrency, ops, op)).map_err(what)?;
                     let pooled = cells.entry((op_name.clone(), concurrency)).or_default();
                     pooled.secs += wall.as_secs_f64();
                     pooled.latencies.extend(latencies);
