@@ -15,7 +15,7 @@
 //! ```
 
 use crate::{SecretClient, SecretClientBuilder};
-use azkv_pipeline::transport::{TransportOptions, new_reqwest_client};
+use azkv_pipeline::transport::{TransportOptions, default_transport};
 use azkv_pipeline::{AccessToken, HttpClient, TokenCredential, TokenRequestOptions};
 use std::sync::Arc;
 
@@ -65,7 +65,7 @@ pub fn client_builder(emulator: &EmulatorHandle, vault: &str) -> Result<SecretCl
         .transport(transport(emulator, vault)?))
 }
 
-/// A reqwest transport that ignores proxy variables, trusts the emulator's CA and resolves
+/// The default transport, ignoring proxy variables, trusts the emulator's CA and resolves
 /// `{vault}.vault.azure.net` to the emulator (every other host resolves as usual).
 ///
 /// # Errors
@@ -77,7 +77,7 @@ pub fn transport(emulator: &EmulatorHandle, vault: &str) -> Result<Arc<dyn HttpC
         .without_proxy()
         .with_root_certificate_pem(ca.as_bytes().to_vec())
         .with_resolve(format!("{vault}.vault.azure.net"), emulator.addr());
-    Ok(Arc::new(new_reqwest_client(&options)?))
+    Ok(default_transport(&options)?)
 }
 
 /// A credential whose tokens the emulator issued (strict mode accepts them). Each expires one hour of

@@ -12,7 +12,7 @@ use azkv_emulator::{Emulator, EmulatorHandle, Fault};
 use azkv_identity::{CredentialOptions, ManagedIdentityCredential, ManagedIdentityCredentialOptions, MapEnv};
 use azkv_pipeline::policies::RetryOptions;
 use azkv_pipeline::test_util::ManualTime;
-use azkv_pipeline::transport::{TransportOptions, new_reqwest_client};
+use azkv_pipeline::transport::{TransportOptions, default_transport};
 use azkv_pipeline::{HttpClient, Request, Response};
 use azkv_secrets::SecretClient;
 use tokio::sync::Semaphore;
@@ -76,7 +76,7 @@ fn client_for(emulator: &EmulatorHandle, name: &str) -> (SecretClient, Arc<GateT
         .without_proxy()
         .with_root_certificate_pem(emulator.ca_pem().unwrap().as_bytes().to_vec())
         .with_resolve(format!("{name}.vault.azure.net"), emulator.addr());
-    let transport: Arc<dyn HttpClient> = Arc::new(new_reqwest_client(&transport_options).unwrap());
+    let transport: Arc<dyn HttpClient> = default_transport(&transport_options).unwrap();
     let env = MapEnv::new([
         (azkv_identity::vars::IDENTITY_ENDPOINT, emulator.token_endpoint()),
         (azkv_identity::vars::IDENTITY_HEADER, emulator.identity_header().to_owned()),

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use azkv_pipeline::transport::TransportOptions;
 use azkv_pipeline::{AccessToken, Error, HttpClient, Method, Request, Result, Secret, Url};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
@@ -85,24 +86,14 @@ fn parse_thumbprint(text: &str) -> Result<Vec<u8>> {
     (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).map_err(|_| bad())).collect()
 }
 
-/// A reqwest transport whose TLS accepts only the certificate with `thumbprint`.
+/// A transport whose TLS accepts only the certificate with `thumbprint`, never through a
+/// proxy, with no redirects followed (the default transport follows none).
 fn pinned_transport(thumbprint: Vec<u8>) -> Result<Arc<dyn HttpClient>> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let verifier = Arc::new(ThumbprintVerifier { thumbprint, provider: provider.clone() });
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| Error::invalid_argument(format!("{WHAT}: TLS cannot be configured: {e}")))?
-        .dangerous()
-        .with_custom_certificate_verifier(verifier)
-        .with_no_client_auth();
-    let client = reqwest::Client::builder()
-        .use_preconfigured_tls(config)
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        .connect_timeout(std::time::Duration::from_secs(10))
-        .build()
-        .map_err(|e| Error::invalid_argument(format!("{WHAT}: the HTTP client cannot be built: {e}")))?;
-    Ok(Arc::new(client))
+    let verifier = Arc::new(ThumbprintVerifier { thumbprint, provider });
+    let options = TransportOptions::default().without_proxy().with_server_verifier(verifier);
+    azkv_pipeline::transport::default_transport(&options)
+        .map_err(|e| Error::invalid_argument(format!("{WHAT}: the HTTP client cannot be built: {e}")))
 }
 
 /// Trusts one certificate, named by its SHA-1 or SHA-256 thumbprint (the token service's

@@ -14,7 +14,7 @@ pub(crate) const TENANT: &str = "contoso.onmicrosoft.com";
 
 /// The real reqwest transport (wiremock listens on 127.0.0.1).
 pub(crate) fn transport() -> Arc<dyn HttpClient> {
-    Arc::new(azkv_pipeline::transport::new_reqwest_client(&Default::default()).unwrap())
+    azkv_pipeline::transport::default_transport(&Default::default()).unwrap()
 }
 
 /// Options pointing at `server` as authority, with `env` and a manual clock.

@@ -14,7 +14,7 @@ use azkv_identity::{
     WorkloadIdentityCredential, WorkloadIdentityCredentialOptions, vars,
 };
 use azkv_pipeline::test_util::ManualTime;
-use azkv_pipeline::transport::{TransportOptions, new_reqwest_client};
+use azkv_pipeline::transport::{TransportOptions, default_transport};
 use azkv_pipeline::{HttpClient, TokenCredential, TokenRequestOptions};
 use azkv_secrets::SecretClient;
 use base64::Engine as _;
@@ -48,7 +48,7 @@ impl Entra {
             .without_proxy()
             .with_root_certificate_pem(emulator.ca_pem().unwrap().as_bytes().to_vec())
             .with_resolve("entra.vault.azure.net", emulator.addr());
-        let transport = Arc::new(new_reqwest_client(&options).unwrap());
+        let transport = default_transport(&options).unwrap();
         Self { emulator: Arc::new(emulator), transport }
     }
 

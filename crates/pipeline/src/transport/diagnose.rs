@@ -108,7 +108,12 @@ pub(crate) fn connect_error(url: &Url, error: &(dyn StdError + 'static), timed_o
     if kind == ConnectionErrorKind::TlsHandshake && message.contains("InvalidContentType") {
         message.push_str(" (is it a plain-HTTP server on an https URL?)");
     }
-    Error::connection(kind, host_port(url), message)
+    // A failure on the way to the destination's proxy names the proxy.
+    let host = match chain.iter().find_map(|e| e.downcast_ref::<super::tunnel::ProxyError>()) {
+        Some(proxy) => format!("{} (the proxy for {})", proxy.proxy, host_port(url)),
+        None => host_port(url),
+    };
+    Error::connection(kind, host, message)
 }
 
 /// A failure after the request may have been sent to `url`: `what` failed, and why.

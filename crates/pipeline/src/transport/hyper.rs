@@ -44,7 +44,7 @@ impl HyperClient {
     pub fn new(options: &TransportOptions) -> Result<Self> {
         if !options.resolve.is_empty() {
             return Err(Error::invalid_argument(
-                "HyperClient does not support DNS overrides; use the reqwest transport",
+                "HyperClient does not support DNS overrides; use the default transport",
             ));
         }
         let mut roots = rustls::RootCertStore::empty();
@@ -97,7 +97,7 @@ fn rustls_native_roots() -> Vec<rustls_pki_types::CertificateDer<'static>> {
 impl HttpClient for HyperClient {
     async fn execute(&self, request: &Request) -> Result<Response> {
         if let Some(name) = request.headers.invalid_header() {
-            return Err(super::reqwest::invalid_header(&request.url, name));
+            return Err(super::invalid_header(&request.url, name));
         }
         let mut req = http::Request::builder()
             .method(request.method.clone())

@@ -28,6 +28,10 @@ pub struct TransportOptions {
     pub root_certificates_pem: Vec<Vec<u8>>,
     /// Trust only `root_certificates_pem`, not the platform's roots.
     pub only_given_roots: bool,
+    /// Checks server certificates with this verifier instead of any roots: for a service
+    /// whose certificate is pinned rather than issued by a CA (Service Fabric's token
+    /// endpoint, say). The default transport and `ReqwestTransport` use it.
+    pub server_verifier: Option<Arc<dyn rustls::client::danger::ServerCertVerifier>>,
     /// DNS overrides: connect to this address for this host name.
     pub resolve: Vec<(String, SocketAddr)>,
     /// A resolver used instead of the system's (the overrides in `resolve` still apply).
@@ -50,6 +54,7 @@ impl Default for TransportOptions {
             pool_idle_timeout: Duration::from_secs(90),
             root_certificates_pem: Vec::new(),
             only_given_roots: false,
+            server_verifier: None,
             resolve: Vec::new(),
             resolver: None,
             proxy: ProxySettings::Environment,
@@ -62,6 +67,13 @@ impl TransportOptions {
     /// Trusts the PEM certificate(s) in `pem` as well.
     pub fn with_root_certificate_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
         self.root_certificates_pem.push(pem.into());
+        self
+    }
+
+    /// Checks server certificates with `verifier` instead of any roots (see
+    /// [`TransportOptions::server_verifier`]).
+    pub fn with_server_verifier(mut self, verifier: Arc<dyn rustls::client::danger::ServerCertVerifier>) -> Self {
+        self.server_verifier = Some(verifier);
         self
     }
 

@@ -8,11 +8,13 @@
 use std::fmt;
 use std::net::IpAddr;
 
-use url::{Host, Url};
+use http::HeaderValue;
+use hyper_util::client::proxy::matcher::Matcher;
+use url::Url;
 
 use crate::{Error, Result, Secret};
 
-/// The proxy settings of the built-in reqwest transport.
+/// The proxy settings of the built-in transports.
 #[derive(Debug, Clone, Default)]
 #[non_exhaustive]
 pub enum ProxySettings {
@@ -78,16 +80,24 @@ impl ExplicitProxy {
 }
 
 /// Whether `url`'s host is loopback or link-local: never proxied.
+#[cfg(feature = "reqwest")]
 pub(crate) fn is_local(url: &Url) -> bool {
-    match url.host() {
-        Some(Host::Domain(name)) => {
-            let name = name.trim_end_matches('.').to_ascii_lowercase();
-            name == "localhost" || name.ends_with(".localhost")
-        }
-        Some(Host::Ipv4(ip)) => is_local_ip(IpAddr::V4(ip)),
-        Some(Host::Ipv6(ip)) => is_local_ip(IpAddr::V6(ip)),
-        None => false,
+    url.host_str().is_some_and(is_local_host)
+}
+
+/// Whether a URI's or URL's host (an IPv6 address in brackets) is loopback (`localhost`,
+/// 127.0.0.0/8, `::1`) or link-local (169.254.0.0/16, `fe80::/10`): never proxied.
+fn is_local_host(host: &str) -> bool {
+    let bare = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
+    match bare.parse::<IpAddr>() {
+        Ok(ip) => is_local_ip(ip),
+        Err(_) => is_local_name(bare),
     }
+}
+
+fn is_local_name(name: &str) -> bool {
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    name == "localhost" || name.ends_with(".localhost")
 }
 
 fn is_local_ip(ip: IpAddr) -> bool {
@@ -133,9 +143,105 @@ fn parse_proxy_url(value: &str) -> Option<Url> {
     Url::parse(&with_scheme).ok().filter(|u| u.host().is_some())
 }
 
+/// Which destinations the default transport reaches through which proxy.
+pub(crate) struct Proxies {
+    matcher: Matcher,
+    /// An explicit proxy's credentials; otherwise those in the proxy URL, if any.
+    auth: Option<HeaderValue>,
+}
+
+/// The proxy a destination goes through.
+pub(crate) struct Via {
+    /// `scheme://host:port/` of the proxy.
+    pub(crate) proxy: http::Uri,
+    /// The `Proxy-Authorization` value to send it (marked sensitive).
+    pub(crate) auth: Option<HeaderValue>,
+}
+
+impl Proxies {
+    /// The proxy for `dst`, or `None` when it is reached directly: a local destination, a
+    /// `NO_PROXY` match, or a scheme no proxy is named for.
+    pub(crate) fn via(&self, dst: &http::Uri) -> Option<Via> {
+        if is_local_host(dst.host()?) {
+            return None;
+        }
+        let hit = self.matcher.intercept(dst)?;
+        Some(Via { proxy: hit.uri().clone(), auth: self.auth.clone().or_else(|| hit.basic_auth().cloned()) })
+    }
+}
+
+impl Proxies {
+    /// The proxies `env` names; `None` when it names none.
+    fn from_env(env: EnvProxies) -> Result<Option<Self>> {
+        if env.http.is_none() && env.https.is_none() {
+            return Ok(None);
+        }
+        let mut builder = Matcher::builder();
+        if let Some(http) = &env.http {
+            check_scheme(http)?;
+            builder = builder.http(http.as_str());
+        }
+        if let Some(https) = &env.https {
+            check_scheme(https)?;
+            builder = builder.https(https.as_str());
+        }
+        if let Some(no) = &env.no_proxy {
+            builder = builder.no(no);
+        }
+        Ok(Some(Self { matcher: builder.build(), auth: None }))
+    }
+}
+
+/// Refuses a proxy the transports cannot speak to (SOCKS, say), naming it without its
+/// credentials.
+fn check_scheme(url: &Url) -> Result<()> {
+    match url.scheme() {
+        "http" | "https" => Ok(()),
+        other => Err(Error::invalid_argument(format!(
+            "the proxy {}:{} has the scheme {other:?}; only http and https proxies are supported",
+            url.host_str().unwrap_or("?"),
+            url.port_or_known_default().map_or_else(|| "?".to_owned(), |p| p.to_string()),
+        ))),
+    }
+}
+
+/// `Basic` credentials as a sensitive header value.
+fn basic_auth(user: &str, password: &Secret) -> Result<HeaderValue> {
+    use base64::Engine as _;
+    let pair = zeroize::Zeroizing::new(format!("{user}:{}", password.expose()));
+    let value =
+        zeroize::Zeroizing::new(format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair.as_bytes())));
+    let mut header = HeaderValue::from_str(&value)
+        .map_err(|_| Error::invalid_argument("proxy credentials cannot be sent in a header"))?;
+    header.set_sensitive(true);
+    Ok(header)
+}
+
 impl ProxySettings {
+    /// The default transport's proxies for these settings; `None` when nothing is proxied.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for a proxy that is neither http nor https, or credentials
+    /// that cannot go in a header.
+    pub(crate) fn proxies(&self) -> Result<Option<Proxies>> {
+        match self {
+            Self::Direct => Ok(None),
+            Self::Environment => Proxies::from_env(EnvProxies::read(|n| std::env::var(n).ok())),
+            Self::Explicit(explicit) => {
+                check_scheme(&explicit.url)?;
+                let matcher = Matcher::builder().all(explicit.url.as_str()).no(explicit.no_proxy.join(",")).build();
+                let auth = match (&explicit.username, &explicit.password) {
+                    (Some(user), Some(password)) => Some(basic_auth(user, password)?),
+                    _ => None,
+                };
+                Ok(Some(Proxies { matcher, auth }))
+            }
+        }
+    }
+
     /// The reqwest proxy for these settings, with local destinations always direct; `None`
     /// when nothing is proxied.
+    #[cfg(feature = "reqwest")]
     pub(crate) fn to_reqwest(&self) -> Result<Option<reqwest::Proxy>> {
         match self {
             Self::Direct => Ok(None),
@@ -154,6 +260,7 @@ impl ProxySettings {
 }
 
 /// The reqwest proxy for what the environment names.
+#[cfg(feature = "reqwest")]
 pub(crate) fn env_proxy(env: EnvProxies) -> Option<reqwest::Proxy> {
     if env.http.is_none() && env.https.is_none() {
         return None;
@@ -186,7 +293,7 @@ mod tests {
             "http://[fe80::1]/",
             "http://[::ffff:127.0.0.1]/",
         ] {
-            assert!(is_local(&url.parse().unwrap()), "{url}");
+            assert!(is_local_host(Url::parse(url).unwrap().host_str().unwrap()), "{url}");
         }
         for url in [
             "https://myvault.vault.azure.net/",
@@ -194,7 +301,7 @@ mod tests {
             "http://[2001:db8::1]/",
             "http://localhost.example/",
         ] {
-            assert!(!is_local(&url.parse().unwrap()), "{url}");
+            assert!(!is_local_host(Url::parse(url).unwrap().host_str().unwrap()), "{url}");
         }
     }
 
@@ -229,49 +336,63 @@ mod tests {
 }
 
 #[cfg(test)]
-mod env_tests {
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
+mod routing_tests {
     use super::*;
 
-    /// With every proxy variable naming a counting listener, loopback and link-local traffic
-    /// still goes direct: the listener sees no connection.
-    #[tokio::test]
-    async fn proxy_variables_never_take_loopback_traffic() {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let proxy = format!("http://{}", listener.local_addr().unwrap());
-        let connections = Arc::new(AtomicUsize::new(0));
-        let seen = connections.clone();
-        tokio::spawn(async move {
-            while let Ok((_stream, _)) = listener.accept().await {
-                seen.fetch_add(1, Ordering::SeqCst);
-            }
-        });
-        let target = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let target_addr = target.local_addr().unwrap();
-        tokio::spawn(async move {
-            use tokio::io::{AsyncReadExt, AsyncWriteExt};
-            while let Ok((mut stream, _)) = target.accept().await {
-                let mut buf = [0u8; 1024];
-                let _ = stream.read(&mut buf).await;
-                let _ = stream.write_all(b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n").await;
-            }
-        });
-        let vars = [("HTTP_PROXY", proxy.clone()), ("HTTPS_PROXY", proxy.clone()), ("ALL_PROXY", proxy)];
-        let env = EnvProxies::read(|name| vars.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone()));
-        assert!(env.http.is_some() && env.https.is_some());
-        let tls = crate::transport::tls::client_config(&crate::transport::TransportOptions::default()).unwrap();
-        let client = reqwest::Client::builder()
-            .use_preconfigured_tls(tls)
-            .no_proxy()
-            .proxy(env_proxy(env).unwrap())
-            .build()
-            .unwrap();
-        for host in ["127.0.0.1", "localhost"] {
-            let status = client.get(format!("http://{host}:{}/x", target_addr.port())).send().await.unwrap().status();
-            assert_eq!(status.as_u16(), 204, "{host}");
+    fn uri(s: &str) -> http::Uri {
+        s.parse().unwrap()
+    }
+
+    fn env(pairs: &[(&str, &str)]) -> Proxies {
+        let read = EnvProxies::read(|name| pairs.iter().find(|(n, _)| *n == name).map(|(_, v)| (*v).to_owned()));
+        Proxies::from_env(read).unwrap().expect("a proxy is named")
+    }
+
+    #[test]
+    fn the_environment_names_a_proxy_per_scheme_and_never_for_local_destinations() {
+        let proxies = env(&[
+            ("HTTPS_PROXY", "http://secure:3128"),
+            ("HTTP_PROXY", "http://plain:8080"),
+            ("NO_PROXY", "internal.example, 10.0.0.0/8"),
+        ]);
+        let via = |u: &str| proxies.via(&uri(u)).map(|v| v.proxy.to_string());
+        assert_eq!(via("https://myvault.vault.azure.net/secrets/a").as_deref(), Some("http://secure:3128/"));
+        assert_eq!(via("http://myvault.vault.azure.net/").as_deref(), Some("http://plain:8080/"));
+        for direct in [
+            "https://127.0.0.1:8443/",
+            "https://localhost/",
+            "http://[::1]:80/",
+            "http://169.254.169.254/metadata/identity/oauth2/token",
+            "https://api.internal.example/",
+            "https://10.1.2.3/",
+        ] {
+            assert_eq!(via(direct), None, "{direct}");
         }
-        assert_eq!(connections.load(Ordering::SeqCst), 0, "the proxy saw loopback traffic");
+    }
+
+    #[test]
+    fn credentials_come_from_the_url_or_the_explicit_proxy_and_are_sensitive() {
+        let proxies = env(&[("HTTPS_PROXY", "http://user:p%40ss@proxy:3128")]);
+        let via = proxies.via(&uri("https://v.vault.azure.net/")).unwrap();
+        assert_eq!(via.proxy.to_string(), "http://proxy:3128/", "no credentials in the proxy's URI");
+        let auth = via.auth.unwrap();
+        assert!(auth.is_sensitive());
+        assert_eq!(auth.to_str().unwrap(), "Basic dXNlcjpwQHNz", "user:p@ss");
+
+        let explicit = ExplicitProxy::new("http://ignored:x@proxy:3128").unwrap().with_basic_auth("u", "pw");
+        let proxies = ProxySettings::Explicit(explicit).proxies().unwrap().unwrap();
+        let via = proxies.via(&uri("http://v.example/")).unwrap();
+        assert_eq!(via.auth.unwrap().to_str().unwrap(), "Basic dTpwdw==", "u:pw");
+        assert!(proxies.via(&uri("http://127.0.0.1/")).is_none());
+        assert!(ProxySettings::Direct.proxies().unwrap().is_none());
+    }
+
+    #[test]
+    fn a_socks_proxy_is_refused_without_quoting_its_credentials() {
+        let read = EnvProxies::read(|name| (name == "ALL_PROXY").then(|| "socks5://u:canary@s:1080".to_owned()));
+        let err = Proxies::from_env(read).err().expect("refused").to_string();
+        assert!(err.contains("socks5") && err.contains("s:1080") && !err.contains("canary"), "{err}");
+        let explicit = ExplicitProxy::new("socks5h://s:1080").unwrap();
+        assert!(ProxySettings::Explicit(explicit).proxies().is_err());
     }
 }

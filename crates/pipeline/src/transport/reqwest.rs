@@ -1,4 +1,4 @@
-//! The default transport, on `reqwest` with rustls (ring; no OpenSSL).
+//! A transport on `reqwest` with rustls (ring; no OpenSSL), behind the `reqwest` feature.
 
 use async_trait::async_trait;
 
@@ -49,9 +49,7 @@ pub(crate) fn build(
     builder.build().map_err(|e| Error::invalid_argument(format!("HTTP client cannot be built: {e}")))
 }
 
-/// A `reqwest::Client` with a response body limit: every request through reqwest, proxied or
-/// not (the default transport, [`super::default_transport`], uses reqwest only for proxied
-/// destinations).
+/// A `reqwest::Client` with a response body limit.
 #[derive(Debug, Clone)]
 pub struct ReqwestTransport {
     client: reqwest::Client,
@@ -91,7 +89,7 @@ impl HttpClient for reqwest::Client {
 
 async fn send(client: &reqwest::Client, request: &Request, limit: usize) -> Result<Response> {
     if let Some(name) = request.headers.invalid_header() {
-        return Err(invalid_header(&request.url, name));
+        return Err(super::invalid_header(&request.url, name));
     }
     // The headers are a `HeaderMap` already: one clone (the values are reference-counted),
     // no per-header parsing.
@@ -103,14 +101,6 @@ async fn send(client: &reqwest::Client, request: &Request, limit: usize) -> Resu
     let headers = Headers::from(std::mem::take(response.headers_mut()));
     let body = read_body(&request.url, response, limit).await?;
     Ok(Response::new(status, headers, body))
-}
-
-/// The error for a request carrying a header that HTTP does not allow.
-pub(crate) fn invalid_header(url: &url::Url, name: &str) -> Error {
-    Error::invalid_argument(format!(
-        "request to {} cannot be built: header `{name}` has a name or value that HTTP does not allow",
-        super::host_port(url)
-    ))
 }
 
 async fn read_body(url: &url::Url, mut response: reqwest::Response, limit: usize) -> Result<bytes::Bytes> {

@@ -2,7 +2,6 @@
 
 use std::fmt;
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use async_trait::async_trait;
 
@@ -27,7 +26,7 @@ pub enum ResolveError {
 }
 
 /// Resolves host names for the default transport ([`super::default_transport`]) and
-/// [`super::ReqwestTransport`], in place of the system resolver.
+/// `ReqwestTransport` (feature `reqwest`), in place of the system resolver.
 ///
 /// A seam for tests (a resolver that answers "no such host" without touching the network)
 /// and for applications with their own DNS. Overrides from
@@ -54,8 +53,10 @@ pub trait Resolve: Send + Sync + fmt::Debug {
 }
 
 /// Adapts a [`Resolve`] to reqwest's resolver trait.
-pub(crate) struct ReqwestResolver(pub(crate) Arc<dyn Resolve>);
+#[cfg(feature = "reqwest")]
+pub(crate) struct ReqwestResolver(pub(crate) std::sync::Arc<dyn Resolve>);
 
+#[cfg(feature = "reqwest")]
 impl reqwest::dns::Resolve for ReqwestResolver {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
         let resolver = self.0.clone();

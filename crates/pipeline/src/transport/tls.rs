@@ -28,7 +28,7 @@ fn given_roots(options: &TransportOptions) -> Result<Vec<CertificateDer<'static>
 
 /// A client configuration trusting the platform's roots (through the platform verifier, which
 /// honours `SSL_CERT_FILE` and `SSL_CERT_DIR` on Linux) plus `options`' roots, or only the
-/// given roots; ALPN offers HTTP/2 and HTTP/1.1.
+/// given roots, or what `options`' own verifier accepts; ALPN offers HTTP/2 and HTTP/1.1.
 ///
 /// # Errors
 /// [`Error::InvalidArgument`] for a bad root certificate or a verifier that cannot be built.
@@ -38,7 +38,9 @@ pub(crate) fn client_config(options: &TransportOptions) -> Result<rustls::Client
         .with_safe_default_protocol_versions()
         .map_err(|e| Error::invalid_argument(format!("TLS settings are refused: {e}")))?;
     let roots = given_roots(options)?;
-    let mut config = if options.only_given_roots {
+    let mut config = if let Some(verifier) = &options.server_verifier {
+        builder.dangerous().with_custom_certificate_verifier(verifier.clone()).with_no_client_auth()
+    } else if options.only_given_roots {
         let mut store = rustls::RootCertStore::empty();
         for root in roots {
             store.add(root).map_err(|e| Error::invalid_argument(format!("root certificate is invalid: {e}")))?;

@@ -142,13 +142,13 @@ async fn no_canary_escapes_any_operation() {
     out(&mut printed, "raw response", &response);
 
     // Faults: a 500 body, a dropped connection.
-    let http = azkv_pipeline::transport::new_reqwest_client(&Default::default()).unwrap();
+    let http = azkv_pipeline::transport::default_transport(&Default::default()).unwrap();
     for kind in ["error", "drop", "throttle"] {
         let mut fault = Request::new(Method::POST, format!("{}/_emulator/faults", emu.url()).parse().unwrap());
         let (name, value) = emu.control_header();
         fault.headers.insert(name, value);
         fault.set_json(&serde_json::json!({"kind": kind, "count": 2, "retry_after_secs": 0})).unwrap();
-        azkv_pipeline::HttpClient::execute(&http, &fault).await.unwrap();
+        http.execute(&fault).await.unwrap();
         out_err(&mut printed, kind, &client.get_secret("canary").await.unwrap_err());
     }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use azkv_emulator::{Emulator, EmulatorHandle};
 use azkv_identity::{CredentialOptions, ManagedIdentityCredential, ManagedIdentityCredentialOptions, MapEnv};
-use azkv_pipeline::transport::{TransportOptions, new_reqwest_client};
+use azkv_pipeline::transport::{TransportOptions, default_transport};
 use azkv_secrets::{Error, ListOptions, SecretClient, SetSecretOptions, UpdateSecretProperties};
 use futures::TryStreamExt;
 
@@ -33,7 +33,7 @@ async fn emulated(vault: &str) -> (SecretClient, EmulatorHandle) {
         .without_proxy()
         .with_root_certificate_pem(emulator.ca_pem().unwrap().as_bytes().to_vec())
         .with_resolve(format!("{vault}.vault.azure.net"), emulator.addr());
-    let transport = Arc::new(new_reqwest_client(&transport_options).unwrap());
+    let transport = default_transport(&transport_options).unwrap();
     let credential = app_service_identity(&emulator, transport.clone());
     let client = SecretClient::builder(emulator.vault_url(vault))
         .credential(Arc::new(credential))
@@ -182,7 +182,7 @@ async fn a_proxy_never_sees_loopback_traffic_or_the_identity_header() {
     let emulator = Emulator::builder().tls(false).start().await.unwrap();
     let proxied = TransportOptions::default()
         .with_proxy(azkv_pipeline::transport::ExplicitProxy::new(&proxy_url).unwrap().with_basic_auth("u", "p"));
-    let transport = Arc::new(new_reqwest_client(&proxied).unwrap());
+    let transport = default_transport(&proxied).unwrap();
     let credential = app_service_identity(&emulator, transport.clone());
     let client = SecretClient::builder(emulator.url())
         .credential(Arc::new(credential))
