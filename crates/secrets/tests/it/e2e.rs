@@ -195,3 +195,91 @@ async fn a_proxy_never_sees_loopback_traffic_or_the_identity_header() {
     assert_eq!(connections.load(Ordering::SeqCst), 0, "the proxy saw loopback traffic");
     emulator.shutdown().await;
 }
+
+/// A stand-in `CONNECT` proxy on 127.0.0.1 that tunnels every connection to `to`: returns its
+/// URL, the request heads it read, and every byte the client sent inside the tunnels.
+async fn tunnelling_proxy(
+    to: std::net::SocketAddr,
+) -> (String, Arc<std::sync::Mutex<Vec<String>>>, Arc<std::sync::Mutex<Vec<u8>>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let heads = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let inside = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (seen_heads, seen_inside) = (heads.clone(), inside.clone());
+    tokio::spawn(async move {
+        while let Ok((mut client, _)) = listener.accept().await {
+            let (heads, inside) = (seen_heads.clone(), seen_inside.clone());
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match client.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                heads.lock().unwrap().push(String::from_utf8_lossy(&head).into_owned());
+                let server = tokio::net::TcpStream::connect(to).await.unwrap();
+                client.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n").await.unwrap();
+                let (mut from_client, mut to_client) = client.into_split();
+                let (mut from_server, mut to_server) = server.into_split();
+                tokio::spawn(async move { tokio::io::copy(&mut from_server, &mut to_client).await });
+                loop {
+                    match from_client.read(&mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => {
+                            inside.lock().unwrap().extend_from_slice(&buf[..n]);
+                            if to_server.write_all(&buf[..n]).await.is_err() {
+                                break;
+                            }
+                        }
+                    }
+                }
+            });
+        }
+    });
+    (url, heads, inside)
+}
+
+/// A vault by its remote name behind an authenticating `CONNECT` proxy: every connection to it
+/// is a tunnel asked for with the proxy's credentials, the token travels only inside TLS, and
+/// the managed-identity endpoint on loopback is reached directly.
+#[tokio::test]
+async fn a_vault_behind_a_connect_proxy_is_reached_through_a_tunnel() {
+    let emulator = Emulator::builder().start().await.unwrap();
+    let (proxy_url, heads, inside) = tunnelling_proxy(emulator.addr()).await;
+    let options = TransportOptions::default()
+        .with_root_certificate_pem(emulator.ca_pem().unwrap().as_bytes().to_vec())
+        .with_proxy(azkv_pipeline::transport::ExplicitProxy::new(&proxy_url).unwrap().with_basic_auth("u", "p"));
+    let transport = default_transport(&options).unwrap();
+    let credential = app_service_identity(&emulator, transport.clone());
+    let client = SecretClient::builder(emulator.vault_url("behind"))
+        .credential(Arc::new(credential))
+        .transport(transport)
+        .build()
+        .unwrap();
+    client.set_secret("a", "tunnelled-value", None).await.unwrap();
+    assert_eq!(client.get_secret("a").await.unwrap().value(), "tunnelled-value");
+
+    let port = emulator.addr().port();
+    let heads = heads.lock().unwrap().clone();
+    assert!(!heads.is_empty(), "the vault was reached through the proxy");
+    for head in &heads {
+        assert_eq!(
+            head,
+            &format!(
+                "CONNECT behind.vault.azure.net:{port} HTTP/1.1\r\nHost: behind.vault.azure.net:{port}\r\n\
+                 Proxy-Authorization: Basic dTpw\r\n\r\n"
+            ),
+            "only the vault is tunnelled, never the loopback token endpoint"
+        );
+    }
+    // A copy: the proxy's tasks, on this thread, still lock it.
+    let inside = inside.lock().unwrap().clone();
+    assert!(inside.len() > 1000, "a TLS exchange went through the tunnel");
+    for plain in [&b"Bearer"[..], b"tunnelled-value", b"authorization"] {
+        assert!(!inside.windows(plain.len()).any(|w| w == plain), "{:?} crossed the proxy in clear", plain);
+    }
+    emulator.shutdown().await;
+}
