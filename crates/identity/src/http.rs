@@ -10,7 +10,7 @@ use azkv_pipeline::time::TimeComponents;
 use azkv_pipeline::transport::{TransportOptions, default_transport};
 use azkv_pipeline::{Context, HttpClient, Policy, Request, Response, Result, StatusCode};
 
-/// `transport`, or the default reqwest transport.
+/// `transport`, or the default transport.
 pub(crate) fn transport_or_default(transport: Option<Arc<dyn HttpClient>>) -> Result<Arc<dyn HttpClient>> {
     match transport {
         Some(t) => Ok(t),

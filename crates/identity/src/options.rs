@@ -9,7 +9,7 @@ use crate::variables::Env;
 
 /// Settings shared by every credential.
 ///
-/// Defaults: the reqwest transport, the authority host from `AZURE_AUTHORITY_HOST` or the
+/// Defaults: the default transport, the authority host from `AZURE_AUTHORITY_HOST` or the
 /// public cloud, the process environment, the system clock.
 #[derive(Debug, Clone, Default)]
 #[non_exhaustive]

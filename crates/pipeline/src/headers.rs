@@ -8,7 +8,7 @@ use http::header::{HeaderMap, HeaderName, HeaderValue};
 /// HTTP headers with case-insensitive names.
 ///
 /// Backed by an [`http::HeaderMap`]: names are lower-case [`HeaderName`]s and values
-/// [`HeaderValue`]s, which the transports pass to and from reqwest and hyper as they are. A
+/// [`HeaderValue`]s, which the transports pass to and from hyper (and reqwest) as they are. A
 /// name may hold several values (for example several `WWW-Authenticate` challenges);
 /// [`Headers::get`] returns the first.
 ///

@@ -15,7 +15,7 @@ use crate::{Context, HttpClient, Policy, Request, Response, Result};
 #[derive(Debug, Clone, Default)]
 #[non_exhaustive]
 pub struct ClientOptions {
-    /// The transport; default: a [`crate::transport::ReqwestTransport`] built from
+    /// The transport; default: [`crate::transport::default_transport`] built from
     /// [`ClientOptions::transport_options`].
     pub transport: Option<Arc<dyn HttpClient>>,
     /// Settings for the default transport (ignored when `transport` is set).
@@ -35,7 +35,7 @@ pub struct ClientOptions {
 }
 
 impl ClientOptions {
-    /// Uses `transport` instead of the default reqwest client.
+    /// Uses `transport` instead of the default transport.
     pub fn with_transport(mut self, transport: Arc<dyn HttpClient>) -> Self {
         self.transport = Some(transport);
         self

@@ -44,7 +44,7 @@ impl SecretClientBuilder {
         self
     }
 
-    /// A transport instead of the default reqwest client.
+    /// A transport instead of the default one.
     pub fn transport(mut self, transport: Arc<dyn HttpClient>) -> Self {
         self.options.client.transport = Some(transport);
         self

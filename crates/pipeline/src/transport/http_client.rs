@@ -9,8 +9,8 @@ use crate::{Request, Response, Result};
 /// Sends one request and buffers the response. The pipeline's last step.
 ///
 /// Implemented by the default transport ([`crate::transport::default_transport`]), by
-/// [`crate::transport::ReqwestTransport`] and any [`reqwest::Client`], by `HyperClient` with
-/// the `hyper` feature, and by the test doubles under `test-util`.
+/// `ReqwestTransport` and any `reqwest::Client` with the `reqwest` feature, by `HyperClient`
+/// with the `hyper` feature, and by the test doubles under `test-util`.
 ///
 /// # Errors
 /// [`crate::Error::Connection`] when nothing was sent, [`crate::Error::Transport`] when the

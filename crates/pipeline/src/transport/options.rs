@@ -10,7 +10,8 @@ use super::{ProxySettings, Resolve};
 /// far smaller; anything larger is refused as a transport error rather than exhausting memory.
 pub const DEFAULT_MAX_RESPONSE_BODY: usize = 32 * 1024 * 1024;
 
-/// Settings for [`super::default_transport`], [`super::new_reqwest_client`] and `HyperClient`.
+/// Settings for [`super::default_transport`], `new_reqwest_client` (feature `reqwest`) and
+/// `HyperClient` (feature `hyper`).
 ///
 /// Defaults: connect timeout 10 s, read timeout 60 s (between two reads, not for the whole
 /// response; the retry policy's per-try timeout bounds the whole exchange), idle pooled
@@ -40,8 +41,8 @@ pub struct TransportOptions {
     /// destinations are always reached directly, whatever this says. (`HyperClient` never
     /// uses a proxy.)
     pub proxy: ProxySettings,
-    /// The largest response body accepted by the default transport, [`super::ReqwestTransport`]
-    /// and `HyperClient`. A plain `reqwest::Client` used as a transport applies
+    /// The largest response body accepted by the default transport, `ReqwestTransport` and
+    /// `HyperClient`. A plain `reqwest::Client` used as a transport applies
     /// [`DEFAULT_MAX_RESPONSE_BODY`].
     pub max_response_body: usize,
 }
