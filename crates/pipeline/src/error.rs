@@ -128,6 +128,9 @@ pub enum ConnectionErrorKind {
     /// The TLS handshake failed for another reason (no common protocol or cipher, an alert
     /// from the server, a plain-HTTP server on an HTTPS URL).
     TlsHandshake,
+    /// The proxy refused to open a tunnel to the destination: it wants credentials (401,
+    /// 407) or forbids the destination (403). Another try cannot help.
+    ProxyRefused,
     /// Any other failure to connect.
     Other,
 }
@@ -167,6 +170,10 @@ impl ConnectionErrorKind {
             Self::NameNotFound => Some("check the host name in the URL"),
             Self::NameLookupFailed => Some("check this machine's DNS settings and network"),
             Self::Refused => Some("check the URL's port and that the server is running"),
+            Self::ProxyRefused => Some(
+                "check the proxy's credentials (the user and password in the proxy URL, or \
+                 ExplicitProxy::with_basic_auth) and that it lets this destination through",
+            ),
             _ => None,
         }
     }

@@ -49,6 +49,10 @@ fn innermost(chain: &[&(dyn StdError + 'static)]) -> String {
 fn kind_of(chain: &[&(dyn StdError + 'static)]) -> Option<ConnectionErrorKind> {
     use ConnectionErrorKind as K;
     for e in chain {
+        if let Some(refused) = e.downcast_ref::<super::tunnel::Refused>() {
+            // A 502 or 503 may pass; credentials or a rule will not.
+            return Some(if matches!(refused.status, 401 | 403 | 407) { K::ProxyRefused } else { K::Other });
+        }
         if let Some(tls) = e.downcast_ref::<rustls::Error>() {
             return Some(tls_kind(tls));
         }

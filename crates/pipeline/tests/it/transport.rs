@@ -183,6 +183,8 @@ async fn an_https_destination_goes_through_a_connect_tunnel_and_a_refusal_says_s
         "{shown}"
     );
     assert!(shown.contains("407 Proxy Authentication Required") && !shown.contains("canary"), "{shown}");
+    assert_eq!(err.connection_kind(), Some(azkv_pipeline::ConnectionErrorKind::ProxyRefused), "not retried");
+    assert!(shown.ends_with("check the proxy's credentials (the user and password in the proxy URL, or ExplicitProxy::with_basic_auth) and that it lets this destination through"), "{shown}");
     let head = heads.lock().unwrap()[0].clone();
     assert_eq!(
         head,
