@@ -2,6 +2,7 @@
 
 mod bearer;
 mod logging;
+mod proxy;
 mod retry;
 mod support;
 mod transport;
