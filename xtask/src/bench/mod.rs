@@ -13,6 +13,7 @@ mod cli;
 mod criterion;
 mod lists;
 mod paired;
+mod placement;
 mod process;
 mod report;
 mod runner;

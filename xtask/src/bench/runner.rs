@@ -140,6 +140,7 @@ pub(super) struct PerBlock {
     env: Vec<(OsString, Option<OsString>)>,
     what: String,
     blocks: HashMap<(String, usize), Vec<Done>>,
+    placement: Option<super::placement::Placement>,
 }
 
 /// A block run: its operations, wall time and figures.
@@ -152,7 +153,20 @@ struct Done {
 impl PerBlock {
     /// Runs `program args` with `env` for each block.
     pub(super) fn new(program: &Path, args: &[String], env: Vec<(OsString, Option<OsString>)>, what: &str) -> Self {
-        Self { program: program.to_owned(), args: args.to_vec(), env, what: what.to_owned(), blocks: HashMap::new() }
+        Self {
+            program: program.to_owned(),
+            args: args.to_vec(),
+            env,
+            what: what.to_owned(),
+            blocks: HashMap::new(),
+            placement: None,
+        }
+    }
+
+    /// Runs each block's process where `placement` puts clients.
+    pub(super) fn placed(mut self, placement: super::placement::Placement) -> Self {
+        self.placement = Some(placement);
+        self
     }
 
     fn block(&mut self, op: &str, concurrency: usize, ops: usize) -> anyhow::Result<()> {
@@ -169,6 +183,9 @@ impl PerBlock {
             .env("BENCH_WARMUP", PER_BLOCK_WARMUP.max(concurrency).to_string())
             .env("BENCH_CONCURRENCY", concurrency.to_string())
             .env("BENCH_OPERATIONS", op);
+        if let Some(placement) = &self.placement {
+            command = placement.client(command);
+        }
         let out = super::process::run_capture(command, &self.what)?;
         let line = out
             .lines()

@@ -195,13 +195,14 @@ pub(crate) fn throughput(cargo: &str, root: &Path, plan: &Plan) -> anyhow::Resul
         .replace("cargo ", "CARGO_TARGET_DIR=target cargo "),
     ];
     let bin = |name: &str| target_dir.join("release").join(name);
-    let emulator = Server::start(Command::new(bin("azkv-emulator")), "azkv-emulator")?;
+    let placement = super::placement::Placement::detect();
+    let emulator = Server::start(placement.server(Command::new(bin("azkv-emulator"))), "azkv-emulator")?;
     let bare = Server::start(
-        {
+        placement.server({
             let mut c = Command::new(bin("throughput"));
             c.arg("serve-bare");
             c
-        },
+        }),
         "the bare hyper server",
     )?;
     let token = {
@@ -255,7 +256,7 @@ pub(crate) fn throughput(cargo: &str, root: &Path, plan: &Plan) -> anyhow::Resul
          ({labels}) alive for the round (`throughput blocks CLIENT`, `ms-throughput blocks`){}; for each operation and \
          concurrency, {} warm-up operations per client, then {} measured operations per client in blocks of {} \
          (at least 8 × the concurrency), the clients taking turns block by block in an order drawn afresh for each block \
-         and each round; {} round(s)",
+         and each round; {} round(s); {}",
         if per_block.is_empty() {
             String::new()
         } else {
@@ -264,7 +265,8 @@ pub(crate) fn throughput(cargo: &str, root: &Path, plan: &Plan) -> anyhow::Resul
         plan.warmup,
         plan.ops,
         plan.block,
-        plan.rounds
+        plan.rounds,
+        placement.describe()
     ));
 
     let load_before = super::report::load_average();
@@ -281,10 +283,11 @@ pub(crate) fn throughput(cargo: &str, root: &Path, plan: &Plan) -> anyhow::Resul
                 let what = format!("{} ({target})", client.label);
                 let command = client_command(client, target, None)?;
                 let runner = if client.block_args.is_some() {
-                    BlockProcess::start(command, &what).map(Runner::Blocks)
+                    BlockProcess::start(placement.client(command), &what).map(Runner::Blocks)
                 } else {
                     let env = command.get_envs().map(|(k, v)| (k.to_owned(), v.map(ToOwned::to_owned))).collect();
-                    Ok(Runner::PerBlock(PerBlock::new(&client.program, &client.run_args, env, &what)))
+                    let per_block = PerBlock::new(&client.program, &client.run_args, env, &what);
+                    Ok(Runner::PerBlock(per_block.placed(placement.clone())))
                 };
                 runners.push(match runner {
                     Ok(r) => Some(r),

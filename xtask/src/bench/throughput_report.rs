@@ -114,7 +114,8 @@ pub(super) fn section(t: &Throughput) -> anyhow::Result<String> {
          carrying a token with one fixed `SecretBundle` (hyper 1, tokio-rustls, ALPN h2 and http/1.1, no routing, no \
          token check, no store), and a request without one with Key Vault's `401` challenge. Client CPU per op is the \
          client process's CPU time (all threads, user and system, the threads' run time from `/proc/self/task/*/schedstat`) over its blocks; \
-         the server runs on the same two cores.{}\n",
+         where the machine allows, the servers run on a CPU of their own and the clients on the others (the \
+         `Runs` line says which), so that a client's figures are not the scheduler's interplay with the server.{}\n",
         t.warmup,
         t.ops,
         t.block,
