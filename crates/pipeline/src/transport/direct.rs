@@ -253,8 +253,7 @@ impl Settings {
 
 /// The TLS server name of `uri`'s host.
 fn server_name(uri: &http::Uri) -> std::result::Result<rustls::pki_types::ServerName<'static>, BoxError> {
-    let host = uri.host().ok_or("the URL has no host")?;
-    let host = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host).to_owned();
+    let host = super::proxy::unbracketed(uri.host().ok_or("the URL has no host")?).to_owned();
     rustls::pki_types::ServerName::try_from(host)
         .map_err(|e| format!("the URL's host is not a valid TLS server name: {e}").into())
 }

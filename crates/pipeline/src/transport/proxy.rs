@@ -88,11 +88,16 @@ pub(crate) fn is_local(url: &Url) -> bool {
 /// Whether a URI's or URL's host (an IPv6 address in brackets) is loopback (`localhost`,
 /// 127.0.0.0/8, `::1`) or link-local (169.254.0.0/16, `fe80::/10`): never proxied.
 fn is_local_host(host: &str) -> bool {
-    let bare = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
+    let bare = unbracketed(host);
     match bare.parse::<IpAddr>() {
         Ok(ip) => is_local_ip(ip),
         Err(_) => is_local_name(bare),
     }
+}
+
+/// A URI host without the brackets of an IPv6 address.
+pub(super) fn unbracketed(host: &str) -> &str {
+    host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host)
 }
 
 fn is_local_name(name: &str) -> bool {
@@ -168,9 +173,7 @@ impl Proxies {
         let hit = self.matcher.intercept(dst)?;
         Some(Via { proxy: hit.uri().clone(), auth: self.auth.clone().or_else(|| hit.basic_auth().cloned()) })
     }
-}
 
-impl Proxies {
     /// The proxies `env` names; `None` when it names none.
     fn from_env(env: EnvProxies) -> Result<Option<Self>> {
         if env.http.is_none() && env.https.is_none() {
