@@ -201,11 +201,9 @@ impl Settings {
         let name = if https { Some(server_name(&uri)?) } else { None };
         let tcp = tower_service::Service::call(&mut self.tcp.clone(), uri).await?.into_inner();
         let Some(name) = name else {
-            return Ok(Conn { io: TokioIo::new(Stream::Plain(tcp)), h2: false, proxied: false });
+            return Ok(Conn::new(Stream::Plain(tcp)));
         };
-        let tls = self.tls.connect(name, tcp).await?;
-        let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
-        Ok(Conn { io: TokioIo::new(Stream::Tls(Box::new(tls))), h2, proxied: false })
+        Ok(Conn::new(Stream::Tls(Box::new(self.tls.connect(name, tcp).await?))))
     }
 
     /// Reaches `uri` through the proxy in `via`: TCP (and TLS for an https proxy) to the
@@ -229,11 +227,9 @@ impl Settings {
         let io = reach.await.map_err(|e| Box::new(ProxyError::new(proxy_name, e)) as BoxError)?;
         if !https {
             // hyper-util's client sends absolute-form requests on a connection marked proxied.
-            return Ok(Conn { io: TokioIo::new(Stream::Boxed(io)), h2: false, proxied: true });
+            return Ok(Conn::new(Stream::Boxed(io)));
         }
-        let tls = self.tls.connect(server_name(&uri)?, io).await?;
-        let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
-        Ok(Conn { io: TokioIo::new(Stream::Tunnelled(Box::new(tls))), h2, proxied: false })
+        Ok(Conn::new(Stream::Tunnelled(Box::new(self.tls.connect(server_name(&uri)?, io).await?))))
     }
 
     /// A connection to the proxy at `proxy`, with TLS when its scheme is https.
@@ -372,18 +368,30 @@ impl AsyncWrite for Stream {
     }
 }
 
-/// A connection as hyper-util's client takes it, saying whether ALPN chose HTTP/2 and
-/// whether it goes to a proxy for plain-http requests.
+/// A connection as hyper-util's client takes it.
 pub(crate) struct Conn {
     io: TokioIo<Stream>,
-    h2: bool,
-    proxied: bool,
+}
+
+impl Conn {
+    fn new(stream: Stream) -> Self {
+        Self { io: TokioIo::new(stream) }
+    }
 }
 
 impl Connection for Conn {
+    /// HTTP/2 when ALPN chose it; a connection to a proxy (plain-http requests, which
+    /// hyper-util's client then sends in absolute form) is marked proxied.
     fn connected(&self) -> Connected {
-        let connected = Connected::new().proxy(self.proxied);
-        if self.h2 { connected.negotiated_h2() } else { connected }
+        let h2 = |session: &rustls::ClientConnection| session.alpn_protocol() == Some(b"h2");
+        let connected = Connected::new();
+        match self.io.inner() {
+            Stream::Plain(_) => connected,
+            Stream::Boxed(_) => connected.proxy(true),
+            Stream::Tls(s) if h2(s.get_ref().1) => connected.negotiated_h2(),
+            Stream::Tunnelled(s) if h2(s.get_ref().1) => connected.negotiated_h2(),
+            Stream::Tls(_) | Stream::Tunnelled(_) => connected,
+        }
     }
 }
 
