@@ -140,7 +140,7 @@ pub(super) struct PerBlock {
     env: Vec<(OsString, Option<OsString>)>,
     what: String,
     blocks: HashMap<(String, usize), Vec<Done>>,
-    placement: Option<super::placement::Placement>,
+    placement: super::placement::Placement,
 }
 
 /// A block run: its operations, wall time and figures.
@@ -151,22 +151,22 @@ struct Done {
 }
 
 impl PerBlock {
-    /// Runs `program args` with `env` for each block.
-    pub(super) fn new(program: &Path, args: &[String], env: Vec<(OsString, Option<OsString>)>, what: &str) -> Self {
+    /// Runs `program args` with `env` for each block, where `placement` puts clients.
+    pub(super) fn new(
+        program: &Path,
+        args: &[String],
+        env: Vec<(OsString, Option<OsString>)>,
+        what: &str,
+        placement: super::placement::Placement,
+    ) -> Self {
         Self {
             program: program.to_owned(),
             args: args.to_vec(),
             env,
             what: what.to_owned(),
             blocks: HashMap::new(),
-            placement: None,
+            placement,
         }
-    }
-
-    /// Runs each block's process where `placement` puts clients.
-    pub(super) fn placed(mut self, placement: super::placement::Placement) -> Self {
-        self.placement = Some(placement);
-        self
     }
 
     fn block(&mut self, op: &str, concurrency: usize, ops: usize) -> anyhow::Result<()> {
@@ -183,10 +183,7 @@ impl PerBlock {
             .env("BENCH_WARMUP", PER_BLOCK_WARMUP.max(concurrency).to_string())
             .env("BENCH_CONCURRENCY", concurrency.to_string())
             .env("BENCH_OPERATIONS", op);
-        if let Some(placement) = &self.placement {
-            command = placement.client(command);
-        }
-        let out = super::process::run_capture(command, &self.what)?;
+        let out = super::process::run_capture(self.placement.client(command), &self.what)?;
         let line = out
             .lines()
             .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())

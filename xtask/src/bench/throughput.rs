@@ -286,8 +286,8 @@ pub(crate) fn throughput(cargo: &str, root: &Path, plan: &Plan) -> anyhow::Resul
                     BlockProcess::start(placement.client(command), &what).map(Runner::Blocks)
                 } else {
                     let env = command.get_envs().map(|(k, v)| (k.to_owned(), v.map(ToOwned::to_owned))).collect();
-                    let per_block = PerBlock::new(&client.program, &client.run_args, env, &what);
-                    Ok(Runner::PerBlock(per_block.placed(placement.clone())))
+                    let per_block = PerBlock::new(&client.program, &client.run_args, env, &what, placement.clone());
+                    Ok(Runner::PerBlock(per_block))
                 };
                 runners.push(match runner {
                     Ok(r) => Some(r),
