@@ -43,10 +43,11 @@ impl std::error::Error for DropConnection {}
 pub(crate) type Body = Full<Bytes>;
 
 fn response(status: StatusCode, body: Option<Vec<u8>>, headers: &[(&'static str, String)]) -> Response<Body> {
-    let mut r = Response::new(Full::new(body.clone().map(Bytes::from).unwrap_or_default()));
+    let has_body = body.is_some();
+    let mut r = Response::new(Full::new(body.map(Bytes::from).unwrap_or_default()));
     *r.status_mut() = status;
     let h = r.headers_mut();
-    if body.is_some() {
+    if has_body {
         h.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
     }
     h.insert(http::header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));

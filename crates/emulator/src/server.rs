@@ -84,6 +84,10 @@ impl AcceptBackoff {
 pub(crate) struct IdleTimeout<S> {
     inner: S,
     idle: Duration,
+    /// When a byte last moved.
+    last: Instant,
+    /// Fires at `last + idle` or earlier: progress only records `last`, and the timer is moved
+    /// when it fires early (rather than on every read and write, each a trip to the timer wheel).
     deadline: Pin<Box<Sleep>>,
 }
 
@@ -103,16 +107,24 @@ impl<S> IdleTimeout<S> {
     }
 
     pub(crate) fn new(inner: S, idle: Duration) -> Self {
-        Self { inner, idle, deadline: Box::pin(tokio::time::sleep(idle)) }
+        Self { inner, idle, last: Instant::now(), deadline: Box::pin(tokio::time::sleep(idle)) }
     }
 
     fn touch(&mut self) {
-        let next = Instant::now() + self.idle;
-        self.deadline.as_mut().reset(next);
+        self.last = Instant::now();
     }
 
+    /// Whether `idle` has passed since a byte last moved; if not, the timer (re)armed for when
+    /// it will have, waking `cx`.
     fn expired(&mut self, cx: &mut Context<'_>) -> bool {
-        self.deadline.as_mut().poll(cx).is_ready()
+        while self.deadline.as_mut().poll(cx).is_ready() {
+            let due = self.last + self.idle;
+            if due <= Instant::now() {
+                return true;
+            }
+            self.deadline.as_mut().reset(due);
+        }
+        false
     }
 }
 
@@ -366,6 +378,37 @@ mod tests {
         assert!(closed_by_server(&mut s).await);
         let waited = started.elapsed();
         assert!(waited >= Duration::from_secs(5) && waited < Duration::from_secs(1_000), "{waited:?} (paused time)");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn bytes_moving_defer_the_idle_timeout_and_silence_then_ends_it() {
+        let (near, mut far) = tokio::io::duplex(64);
+        let mut io = IdleTimeout::new(near, Duration::from_secs(5));
+        let writer = tokio::spawn(async move {
+            // A byte every 3 s, past the first deadline (5 s) and several more.
+            for _ in 0..4 {
+                tokio::time::sleep(Duration::from_secs(3)).await;
+                far.write_all(b"x").await.unwrap();
+            }
+            far
+        });
+        let started = Instant::now();
+        let mut got = 0;
+        let mut buf = [0u8; 8];
+        let err = loop {
+            match io.read(&mut buf).await {
+                Ok(n) => got += n,
+                Err(e) => break e,
+            }
+        };
+        let _far = writer.await.unwrap();
+        assert_eq!(err.kind(), io::ErrorKind::TimedOut);
+        assert_eq!(got, 4, "every byte read before the timeout");
+        let waited = started.elapsed();
+        assert!(
+            waited >= Duration::from_secs(17) && waited < Duration::from_secs(18),
+            "{waited:?}: the last byte at 12 s + 5 s idle"
+        );
     }
 
     #[tokio::test(start_paused = true)]
