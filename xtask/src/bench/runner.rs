@@ -183,7 +183,7 @@ impl PerBlock {
             .env("BENCH_WARMUP", PER_BLOCK_WARMUP.max(concurrency).to_string())
             .env("BENCH_CONCURRENCY", concurrency.to_string())
             .env("BENCH_OPERATIONS", op);
-        let out = super::process::run_capture(self.placement.client(command), &self.what)?;
+        let out = super::process::run_capture(self.placement.client_for(command, concurrency), &self.what)?;
         let line = out
             .lines()
             .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())

@@ -314,8 +314,14 @@ pub(crate) fn throughput(cargo: &str, root: &Path, plan: &Plan) -> anyhow::Resul
                         .is_ok()
                         .then(|| PerfAttach::start(&pids.iter().flatten().copied().collect::<Vec<_>>()))
                         .transpose()?;
+                    for (i, pid) in pids.iter().enumerate() {
+                        if let Some(Err(e)) = pid.map(|pid| placement.place(pid, c)) {
+                            fail(i, e, &mut failed);
+                        }
+                    }
                     for (i, runner) in runners.iter_mut().enumerate() {
-                        if let Some(Err(e)) = runner.as_mut().map(|r| r.warm(op, c, plan.warmup)) {
+                        if let Some(Err(e)) = runner.as_mut().filter(|_| !failed[i]).map(|r| r.warm(op, c, plan.warmup))
+                        {
                             fail(i, e, &mut failed);
                         }
                     }

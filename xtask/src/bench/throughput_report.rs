@@ -115,7 +115,10 @@ pub(super) fn section(t: &Throughput) -> anyhow::Result<String> {
          token check, no store), and a request without one with Key Vault's `401` challenge. Client CPU per op is the \
          client process's CPU time (all threads, user and system, the threads' run time from `/proc/self/task/*/schedstat`) over its blocks; \
          where the machine allows, the servers run on a CPU of their own and the clients on the others (the \
-         `Runs` line says which), so that a client's figures are not the scheduler's interplay with the server.{}\n",
+         `Runs` line says which), so that a client's figures are not the scheduler's interplay with the server, \
+         except at concurrency 1: there client and server take turns, and across two virtual CPUs each operation \
+         would wait twice for the hypervisor to wake an idle one (most of an operation's time on a VM, the same for \
+         every client), so both run on the servers' CPU.{}\n",
         t.warmup,
         t.ops,
         t.block,
