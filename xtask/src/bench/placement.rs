@@ -40,27 +40,18 @@ impl Placement {
 
     /// `command`, to run on the servers' CPU.
     pub(super) fn server(&self, command: Command) -> Command {
-        match &self.cpus {
-            Some((server, _)) => pinned(server, &command),
-            None => command,
-        }
+        pinned(self.cpus.as_ref().map(|(server, _)| server.as_str()), command)
     }
 
     /// `command`, to run on the clients' CPUs (where a client's process starts, and a
     /// runtime sized from its affinity gets one worker per client CPU).
     pub(super) fn client(&self, command: Command) -> Command {
-        match &self.cpus {
-            Some((_, clients)) => pinned(clients, &command),
-            None => command,
-        }
+        pinned(self.cpus.as_ref().map(|(_, clients)| clients.as_str()), command)
     }
 
     /// `command`, to run one block of a cell of `concurrency` (a process per block).
     pub(super) fn client_for(&self, command: Command, concurrency: usize) -> Command {
-        match self.client_cpus(concurrency) {
-            Some(cpus) => pinned(cpus, &command),
-            None => command,
-        }
+        pinned(self.client_cpus(concurrency), command)
     }
 
     /// Moves the running client `pid` (every thread) to where cells of `concurrency` run.
@@ -101,8 +92,10 @@ impl Placement {
 }
 
 /// `taskset -c cpus` running `command`'s program with its arguments, environment and
-/// directory (the caller sets the standard streams afterwards, as before).
-fn pinned(cpus: &str, command: &Command) -> Command {
+/// directory (the caller sets the standard streams afterwards, as before); `command` itself
+/// where there are no CPUs to pin to.
+fn pinned(cpus: Option<&str>, command: Command) -> Command {
+    let Some(cpus) = cpus else { return command };
     let mut out = Command::new("taskset");
     out.arg("-c").arg(cpus).arg(command.get_program()).args(command.get_args());
     for (key, value) in command.get_envs() {
